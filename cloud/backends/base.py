@@ -1,0 +1,53 @@
+"""The contract every generation engine implements, and checks they share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.errors import InvalidRequest
+from shared.types import BackendStats, GenerationChunk, GenerationRequest
+
+
+@dataclass(frozen=True)
+class EngineDescription:
+    model_id: str
+    backend: str
+    max_context_tokens: int
+
+
+class GenerationBackend(Protocol):
+    """A started engine streams chunks; cancelling the iterator aborts the request inside the engine."""
+
+    async def start(self) -> EngineDescription:
+        """Loads the model; returns what it serves."""
+        ...
+
+    def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+        """Streams deltas; the last chunk has `finish_reason` set and the token counts.
+
+        Raises InvalidRequest before the first chunk when the prompt does not fit the context.
+        """
+        ...
+
+    async def check_health(self) -> bool: ...
+
+    def stats(self) -> BackendStats: ...
+
+    async def shutdown(self) -> None: ...
+
+
+def check_fits_context(prompt_tokens: int, max_tokens: int, max_context: int) -> None:
+    if prompt_tokens + max_tokens > max_context:
+        raise InvalidRequest(
+            f"prompt has {prompt_tokens} tokens; with max_tokens={max_tokens} it needs "
+            f"{prompt_tokens + max_tokens} > the model context of {max_context} tokens"
+        )
+
+
+def strip_double_bos(token_ids: list[int], bos_id: int | None) -> list[int]:
+    """A chat template that writes BOS itself plus a tokenizer that adds one yields two; keep one."""
+    if bos_id is not None and len(token_ids) >= 2 and token_ids[0] == token_ids[1] == bos_id:
+        return token_ids[1:]
+    return token_ids

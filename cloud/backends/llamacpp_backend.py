@@ -1,0 +1,75 @@
+"""The alternative engine for hosts where vLLM cannot run: llama.cpp over a GGUF file.
+
+One context serves one request at a time; concurrent requests wait their turn
+(the wait is reported as queue time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from cloud.backends.base import EngineDescription, check_fits_context
+from cloud.model_prep import default_gguf_path
+from shared.config import CloudConfig
+from shared.errors import BackendFailure
+from shared.llama_runtime import LlamaCppRunner
+from shared.types import BackendStats, GenerationChunk, GenerationRequest, TokenLogprob
+
+
+class LlamaCppBackend:
+    def __init__(self, config: CloudConfig, data_dir: Path) -> None:
+        self._config = config
+        self._data_dir = data_dir
+        self._runner: LlamaCppRunner | None = None
+        self._in_flight = 0
+
+    async def start(self) -> EngineDescription:
+        path = Path(self._config.gguf_path) if self._config.gguf_path else default_gguf_path(self._data_dir)
+        self._runner = await asyncio.to_thread(
+            LlamaCppRunner, path, self._config.max_model_len, self._config.threads, self._config.seed
+        )
+        model_id = self._config.served_model_id or path.stem
+        return EngineDescription(model_id=model_id, backend="llamacpp", max_context_tokens=self._runner.n_ctx)
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+        runner = self._runner
+        if runner is None:
+            raise BackendFailure("engine not started")
+        if request.messages is not None:
+            prompt_ids = runner.tokenize_chat(request.messages)
+        else:
+            prompt_ids = runner.tokenize(request.prompt or "")
+        check_fits_context(len(prompt_ids), request.sampling.max_tokens, runner.n_ctx)
+        queued_at = time.perf_counter()
+        started: list[float] = []
+        completion = 0
+        self._in_flight += 1
+        try:
+            async for step in runner.astream(
+                prompt_ids, request.sampling, request.top_logprobs, on_start=lambda: started.append(time.perf_counter())
+            ):
+                completion += 1
+                yield GenerationChunk(
+                    text=step.text,
+                    tokens=(TokenLogprob(step.token_id, step.token, step.logprob, step.top),),
+                    finish_reason=step.finish_reason,
+                    prompt_tokens=len(prompt_ids),
+                    completion_tokens=completion,
+                    queue_ms=(started[0] - queued_at) * 1000,
+                )
+        finally:
+            self._in_flight -= 1
+
+    async def check_health(self) -> bool:
+        return self._runner is not None
+
+    def stats(self) -> BackendStats:
+        return BackendStats(unfinished_requests=self._in_flight)
+
+    async def shutdown(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None

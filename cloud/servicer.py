@@ -1,0 +1,127 @@
+"""tandem.v1.InferenceService: validates, admits, streams from the backend, reports timings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+
+from cloud.admission import ConcurrencyLimiter
+from cloud.backends.base import EngineDescription, GenerationBackend
+from cloud.validation import RequestLimits, parse_generate_request
+from shared.config import CloudConfig
+from shared.errors import ShuttingDown, TandemError
+from shared.logging_setup import request_id_var
+from shared.rpc import inference_pb2 as pb
+from shared.rpc import inference_pb2_grpc
+from shared.types import FinishReason, GenerationChunk, GenerationRequest
+from shared.wire import FINISH_TO_PB, delta_to_proto
+
+log = logging.getLogger(__name__)
+
+SERVER_VERSION = "0.1.0"
+
+
+class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
+    def __init__(self, backend: GenerationBackend, engine: EngineDescription, config: CloudConfig) -> None:
+        self._backend = backend
+        self._engine = engine
+        self._config = config
+        self._limits = RequestLimits(
+            model_id=engine.model_id,
+            max_output_tokens=config.max_output_tokens,
+            max_top_logprobs=config.max_top_logprobs,
+        )
+        self.limiter = ConcurrencyLimiter(config.max_concurrent_requests)
+        self.served = 0
+        self.draining = False
+
+    async def Generate(
+        self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.GenerateResponse]:
+        admitted_at = time.perf_counter()
+        request_id_var.set(request.request_id or "-")
+        try:
+            if self.draining:
+                raise ShuttingDown("server is shutting down")
+            req = parse_generate_request(request, self._limits)
+            request_id_var.set(req.request_id)
+            with self.limiter.slot():
+                async for message in self._stream(req, admitted_at):
+                    yield message
+        except TandemError as exc:
+            log.info("request rejected", extra={"code": exc.code, "reason": str(exc)})
+            await context.abort(getattr(grpc.StatusCode, exc.code), str(exc))
+        except asyncio.CancelledError:
+            log.info("request cancelled by client or deadline; aborted in engine")
+            raise
+        except Exception:
+            log.exception("generation failed")
+            await context.abort(grpc.StatusCode.INTERNAL, "generation failed inside the engine; see server log")
+
+    async def _stream(self, req: GenerationRequest, admitted_at: float) -> AsyncIterator[pb.GenerateResponse]:
+        first_token_at: float | None = None
+        last: GenerationChunk | None = None
+        async for chunk in self._backend.generate(req):
+            if first_token_at is None and chunk.completion_tokens:
+                first_token_at = time.perf_counter()
+            if chunk.text or chunk.tokens:
+                yield delta_to_proto(chunk)
+            last = chunk
+        if last is None or last.finish_reason is None:
+            raise TandemError("engine ended the stream without a finish reason")
+        done_at = time.perf_counter()
+        ttft_ms = ((first_token_at or done_at) - admitted_at) * 1000
+        total_ms = (done_at - admitted_at) * 1000
+        cacheable = (
+            last.finish_reason != FinishReason.ABORT
+            and req.sampling.temperature <= self._config.cacheable_max_temperature
+        )
+        self.served += 1
+        log.info(
+            "request served",
+            extra={
+                "prompt_tokens": last.prompt_tokens,
+                "completion_tokens": last.completion_tokens,
+                "finish_reason": last.finish_reason.value,
+                "ttft_ms": round(ttft_ms, 1),
+                "total_ms": round(total_ms, 1),
+                "edge_confidence": req.edge_context.confidence if req.edge_context else None,
+            },
+        )
+        yield pb.GenerateResponse(
+            final=pb.Final(
+                request_id=req.request_id,
+                finish_reason=FINISH_TO_PB[last.finish_reason],
+                model=self._engine.model_id,
+                usage=pb.Usage(prompt_tokens=last.prompt_tokens, completion_tokens=last.completion_tokens),
+                timings=pb.ServerTimings(
+                    queue_ms=last.queue_ms or 0.0, time_to_first_token_ms=ttft_ms, total_ms=total_ms
+                ),
+                cache=pb.CacheHint(cacheable=cacheable, ttl_seconds=self._config.cache_ttl_seconds if cacheable else 0),
+            )
+        )
+
+    async def GetModelInfo(self, request: pb.ModelInfoRequest, context: grpc.aio.ServicerContext) -> pb.ModelInfo:
+        return pb.ModelInfo(
+            model_id=self._engine.model_id,
+            backend=self._engine.backend,
+            max_context_tokens=self._engine.max_context_tokens,
+            max_output_tokens=self._config.max_output_tokens,
+            max_concurrent_requests=self._config.max_concurrent_requests,
+            max_top_logprobs=self._config.max_top_logprobs,
+            server_version=SERVER_VERSION,
+        )
+
+    async def GetServerStatus(
+        self, request: pb.ServerStatusRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ServerStatus:
+        return pb.ServerStatus(
+            admitted_requests=self.limiter.active,
+            engine_requests=self._backend.stats().unfinished_requests,
+            served_requests=self.served,
+            serving=not self.draining,
+        )

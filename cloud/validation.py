@@ -1,0 +1,128 @@
+"""Checks a GenerateRequest once at the gRPC boundary and converts it to a frozen GenerationRequest.
+
+Every error message names the field and the offending value, so a client
+developer can fix the call without reading server logs.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+from google.protobuf.unknown_fields import UnknownFieldSet
+
+from shared.errors import InvalidRequest
+from shared.rpc import inference_pb2 as pb
+from shared.types import ChatMessage, EdgeContext, GenerationRequest, SamplingParams
+
+CHAT_ROLES = frozenset({"system", "user", "assistant"})
+MAX_STOP_STRINGS = 8
+MAX_REQUEST_ID_LEN = 128
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    model_id: str
+    max_output_tokens: int
+    max_top_logprobs: int
+
+
+def _unknown_field_numbers(message: Message, path: str = "") -> list[str]:
+    """Fields the server's contract does not know: the client was built against another .proto."""
+    found = [f"{path}#{f.field_number}" for f in UnknownFieldSet(message)]
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        children = value if descriptor.is_repeated else [value]
+        for child in children:
+            found += _unknown_field_numbers(child, f"{path}{descriptor.name}.")
+    return found
+
+
+def _finite(name: str, value: float, low: float, high: float, low_open: bool = False) -> float:
+    if math.isnan(value) or math.isinf(value):
+        raise InvalidRequest(f"{name} must be a finite number (got {value})")
+    if value > high or value < low or (low_open and value == low):
+        bracket = "(" if low_open else "["
+        raise InvalidRequest(f"{name} must be in {bracket}{low}, {high}] (got {value:g})")
+    return value
+
+
+def _sampling(msg: pb.GenerateRequest, limits: RequestLimits) -> SamplingParams:
+    s = msg.sampling
+    if not msg.HasField("sampling") or s.max_tokens == 0:
+        raise InvalidRequest("sampling.max_tokens must be at least 1 (got 0 or unset)")
+    if s.max_tokens > limits.max_output_tokens:
+        raise InvalidRequest(
+            f"sampling.max_tokens={s.max_tokens} exceeds this server's cap of {limits.max_output_tokens}"
+        )
+    temperature = _finite("sampling.temperature", s.temperature, 0.0, 2.0) if s.HasField("temperature") else 0.0
+    top_p = _finite("sampling.top_p", s.top_p, 0.0, 1.0, low_open=True) if s.HasField("top_p") else 1.0
+    if len(s.stop) > MAX_STOP_STRINGS:
+        raise InvalidRequest(f"sampling.stop has {len(s.stop)} strings; at most {MAX_STOP_STRINGS} allowed")
+    if any(not stop for stop in s.stop):
+        raise InvalidRequest("sampling.stop must not contain empty strings")
+    return SamplingParams(
+        max_tokens=s.max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        stop=tuple(s.stop),
+        seed=s.seed if s.HasField("seed") else None,
+    )
+
+
+def _messages(msg: pb.GenerateRequest) -> tuple[ChatMessage, ...]:
+    if not msg.chat.messages:
+        raise InvalidRequest("chat.messages is empty; send at least one message")
+    out = []
+    for i, m in enumerate(msg.chat.messages):
+        if m.role not in CHAT_ROLES:
+            raise InvalidRequest(f"chat.messages[{i}].role={m.role!r} is not one of {', '.join(sorted(CHAT_ROLES))}")
+        if not m.content.strip():
+            raise InvalidRequest(f"chat.messages[{i}].content is empty")
+        out.append(ChatMessage(m.role, m.content))
+    return tuple(out)
+
+
+def _request_id(raw: str) -> str:
+    if not raw:
+        return uuid.uuid4().hex
+    if len(raw) > MAX_REQUEST_ID_LEN or not raw.isprintable():
+        raise InvalidRequest(f"request_id must be at most {MAX_REQUEST_ID_LEN} printable characters")
+    return raw
+
+
+def _edge_context(msg: pb.GenerateRequest) -> EdgeContext | None:
+    if not msg.HasField("edge_context"):
+        return None
+    e = msg.edge_context
+    confidence = _finite("edge_context.confidence", e.confidence, 0.0, 1.0)
+    return EdgeContext(e.draft_answer, confidence, e.estimator, e.edge_model)
+
+
+def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> GenerationRequest:
+    unknown = _unknown_field_numbers(msg)
+    if unknown:
+        raise InvalidRequest(
+            f"request has fields this server does not know ({', '.join(unknown)}); "
+            "client and server use different versions of tandem.v1"
+        )
+    if msg.model and msg.model != limits.model_id:
+        raise InvalidRequest(f"unknown model {msg.model!r}; this server serves {limits.model_id!r}")
+    kind = msg.WhichOneof("input")
+    if kind is None:
+        raise InvalidRequest("request needs one input: prompt or chat")
+    if kind == "prompt" and not msg.prompt.strip():
+        raise InvalidRequest("prompt is empty")
+    if msg.top_logprobs > limits.max_top_logprobs:
+        raise InvalidRequest(f"top_logprobs={msg.top_logprobs} exceeds this server's cap of {limits.max_top_logprobs}")
+    return GenerationRequest(
+        request_id=_request_id(msg.request_id),
+        sampling=_sampling(msg, limits),
+        prompt=msg.prompt if kind == "prompt" else None,
+        messages=_messages(msg) if kind == "chat" else None,
+        top_logprobs=msg.top_logprobs,
+        edge_context=_edge_context(msg),
+    )

@@ -1,0 +1,48 @@
+"""CLI flags generated from config sections, so flags, env vars and the TOML file share one schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def _parser_for(annotation: Any):
+    origin = typing.get_origin(annotation)
+    if annotation is bool:
+        return lambda v: v.lower() in ("1", "true", "yes", "on")
+    if origin is list:
+        return lambda v: json.loads(v) if v.startswith("[") else [x for x in v.split(",") if x]
+    if annotation in (int, float):
+        return annotation
+    return str
+
+
+def add_section_flags(
+    parser: argparse.ArgumentParser, section: type[BaseModel], dest_prefix: str, flag_prefix: str = ""
+) -> None:
+    """One `--field-name` flag per field; unset flags stay out of the overrides."""
+    group = parser.add_argument_group(f"[{dest_prefix}] settings (also TANDEM_{dest_prefix.upper()}__<NAME>)")
+    for name, field in section.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        group.add_argument(
+            f"--{flag_prefix}{name.replace('_', '-')}",
+            dest=f"{dest_prefix}.{name}",
+            metavar=name.upper(),
+            type=_parser_for(field.annotation),
+            default=argparse.SUPPRESS,
+            help=f"{field.description} (default: {default!r})",
+        )
+
+
+def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Turns `section.field` destinations back into a nested dict for load_config."""
+    nested: dict[str, Any] = {}
+    for dest, value in vars(args).items():
+        if "." in dest:
+            section, name = dest.split(".", 1)
+            nested.setdefault(section, {})[name] = value
+    return nested

@@ -1,0 +1,113 @@
+"""One typed configuration tree for Tandem: defaults < TOML file < environment < CLI flags.
+
+Environment variables use the prefix ``TANDEM_`` and ``__`` between levels,
+e.g. ``TANDEM_CLOUD__PORT=50052``. The TOML file has one table per section
+(``[cloud]``, ``[edge]``); its path comes from ``--config`` or ``TANDEM_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV_VAR = "TANDEM_CONFIG"
+
+
+def default_data_dir() -> Path:
+    """Where Tandem keeps prepared models and local state unless configured otherwise."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tandem"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CloudConfig(Section):
+    host: str = Field("127.0.0.1", description="Address the gRPC server binds to.")
+    port: int = Field(50051, ge=0, le=65535, description="gRPC port (0 picks a free one).")
+    backend: Literal["vllm", "llamacpp"] = Field(
+        "vllm", description="Generation engine: vllm (production) or llamacpp (hosts without vLLM)."
+    )
+    model: str = Field(
+        "",
+        description="vllm backend: Hugging Face model folder or hub id. Empty: the prepared default "
+        "(Gemma-3-270M converted by `tandem-cloud prepare-model`).",
+    )
+    gguf_path: str = Field("", description="llamacpp backend: GGUF file. Empty: the packaged Gemma-3-270M Q4_K_M.")
+    served_model_id: str = Field("", description="Model id reported to clients; empty derives it from the model path.")
+    max_model_len: int = Field(2048, ge=16, description="Context length the engine allocates for.")
+    max_output_tokens: int = Field(512, ge=1, description="Cap on a request's max_tokens.")
+    max_concurrent_requests: int = Field(16, ge=1, description="Streams served at once; more get RESOURCE_EXHAUSTED.")
+    max_top_logprobs: int = Field(20, ge=0, le=20, description="Cap on alternatives per token.")
+    cache_ttl_seconds: int = Field(
+        7 * 24 * 3600, ge=0, description="TTL the server suggests to clients caching an answer."
+    )
+    cacheable_max_temperature: float = Field(
+        0.0, ge=0.0, description="Answers sampled above this temperature are marked not cacheable."
+    )
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="Accepted bearer tokens (metadata `authorization: Bearer <key>`); empty disables auth.",
+    )
+    grace_period_s: float = Field(
+        10.0, ge=0.0, description="On SIGTERM, how long in-flight streams may run before being cut."
+    )
+    kv_cache_gib: int = Field(1, ge=1, description="vLLM CPU KV-cache size (VLLM_CPU_KVCACHE_SPACE).")
+    gpu_memory_utilization: float = Field(
+        0.85, gt=0, le=1, description="vLLM on GPU: fraction of device memory the engine may take."
+    )
+    dtype: str = Field("auto", description="Engine dtype (auto, bfloat16, float16, float32).")
+    threads: int = Field(0, ge=0, description="llamacpp backend: CPU threads; 0 uses all cores.")
+    seed: int = Field(0, description="Engine seed for reproducible sampling.")
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    format: Literal["json", "text"] = Field("json", description="json: one object per line; text: human.")
+
+
+class TandemConfig(BaseSettings):
+    """The whole configuration; each program reads the sections it needs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TANDEM_", env_nested_delimiter="__", extra="forbid", validate_assignment=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Prepared models and local state.")
+    cloud: CloudConfig = Field(default_factory=CloudConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = os.environ.get(CONFIG_ENV_VAR)
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_file)))
+        return tuple(sources)
+
+
+def load_config(config_file: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TandemConfig:
+    """Build the config tree; `overrides` (from CLI flags) win over everything else."""
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        os.environ[CONFIG_ENV_VAR] = str(path)
+    return TandemConfig(**(overrides or {}))

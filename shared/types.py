@@ -1,0 +1,127 @@
+"""Validated request/response types that travel inside Tandem.
+
+Requests are validated once at the system boundary (gRPC or HTTP) and converted
+to these frozen dataclasses; nothing inward sees raw protobuf or JSON.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class FinishReason(str, enum.Enum):
+    STOP = "stop"
+    LENGTH = "length"
+    ABORT = "abort"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    max_tokens: int
+    temperature: float = 0.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class EdgeContext:
+    draft_answer: str = ""
+    confidence: float = 0.0
+    estimator: str = ""
+    edge_model: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """One generation: exactly one of `prompt` and `messages` is set."""
+
+    request_id: str
+    sampling: SamplingParams
+    prompt: str | None = None
+    messages: tuple[ChatMessage, ...] | None = None
+    top_logprobs: int = 0
+    edge_context: EdgeContext | None = None
+
+
+@dataclass(frozen=True)
+class TopLogprob:
+    token_id: int
+    token: str
+    logprob: float
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    token_id: int
+    token: str
+    logprob: float
+    top: tuple[TopLogprob, ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerationChunk:
+    """A piece of a generation stream. The last chunk of a stream has `finish_reason` set."""
+
+    text: str
+    tokens: tuple[TokenLogprob, ...] = ()
+    finish_reason: FinishReason | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    queue_ms: float | None = None  # time the engine held the request before working on it, if known
+
+
+@dataclass(frozen=True)
+class ServerTimings:
+    queue_ms: float
+    time_to_first_token_ms: float
+    total_ms: float
+
+
+@dataclass(frozen=True)
+class CacheHint:
+    cacheable: bool
+    ttl_seconds: int
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """A whole generation as the cloud client assembles it from a stream."""
+
+    request_id: str
+    text: str
+    tokens: tuple[TokenLogprob, ...]
+    finish_reason: FinishReason
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    timings: ServerTimings
+    cache: CacheHint
+    client_latency_ms: float = 0.0
+    client_ttft_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model_id: str
+    backend: str
+    max_context_tokens: int
+    max_output_tokens: int
+    max_concurrent_requests: int
+    max_top_logprobs: int
+    server_version: str = ""
+
+
+@dataclass
+class BackendStats:
+    """Live engine figures a backend reports."""
+
+    unfinished_requests: int = 0
+    extra: dict[str, float] = field(default_factory=dict)

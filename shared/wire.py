@@ -1,0 +1,86 @@
+"""Conversions between the tandem.v1 protobuf messages and Tandem's dataclasses, in one place."""
+
+from __future__ import annotations
+
+from shared.rpc import inference_pb2 as pb
+from shared.types import (
+    CacheHint,
+    FinishReason,
+    GenerationChunk,
+    GenerationRequest,
+    ModelInfo,
+    ServerTimings,
+    TokenLogprob,
+    TopLogprob,
+)
+
+FINISH_TO_PB = {
+    FinishReason.STOP: pb.FINISH_REASON_STOP,
+    FinishReason.LENGTH: pb.FINISH_REASON_LENGTH,
+    FinishReason.ABORT: pb.FINISH_REASON_ABORT,
+}
+FINISH_FROM_PB = {v: k for k, v in FINISH_TO_PB.items()}
+
+
+def request_to_proto(req: GenerationRequest, model: str = "") -> pb.GenerateRequest:
+    s = req.sampling
+    sampling = pb.SamplingParams(max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p, stop=list(s.stop))
+    if s.seed is not None:
+        sampling.seed = s.seed
+    msg = pb.GenerateRequest(request_id=req.request_id, model=model, sampling=sampling, top_logprobs=req.top_logprobs)
+    if req.messages is not None:
+        msg.chat.messages.extend(pb.ChatMessage(role=m.role, content=m.content) for m in req.messages)
+    else:
+        msg.prompt = req.prompt or ""
+    if req.edge_context is not None:
+        e = req.edge_context
+        msg.edge_context.CopyFrom(
+            pb.EdgeContext(
+                draft_answer=e.draft_answer, confidence=e.confidence, estimator=e.estimator, edge_model=e.edge_model
+            )
+        )
+    return msg
+
+
+def delta_to_proto(chunk: GenerationChunk) -> pb.GenerateResponse:
+    return pb.GenerateResponse(
+        delta=pb.TextDelta(
+            text=chunk.text,
+            tokens=[
+                pb.TokenLogprob(
+                    token_id=t.token_id,
+                    token=t.token,
+                    logprob=t.logprob,
+                    top=[pb.TopLogprob(token_id=a.token_id, token=a.token, logprob=a.logprob) for a in t.top],
+                )
+                for t in chunk.tokens
+            ],
+        )
+    )
+
+
+def tokens_from_proto(delta: pb.TextDelta) -> tuple[TokenLogprob, ...]:
+    return tuple(
+        TokenLogprob(t.token_id, t.token, t.logprob, tuple(TopLogprob(a.token_id, a.token, a.logprob) for a in t.top))
+        for t in delta.tokens
+    )
+
+
+def timings_from_proto(t: pb.ServerTimings) -> ServerTimings:
+    return ServerTimings(t.queue_ms, t.time_to_first_token_ms, t.total_ms)
+
+
+def cache_from_proto(c: pb.CacheHint) -> CacheHint:
+    return CacheHint(c.cacheable, c.ttl_seconds)
+
+
+def model_info_from_proto(m: pb.ModelInfo) -> ModelInfo:
+    return ModelInfo(
+        model_id=m.model_id,
+        backend=m.backend,
+        max_context_tokens=m.max_context_tokens,
+        max_output_tokens=m.max_output_tokens,
+        max_concurrent_requests=m.max_concurrent_requests,
+        max_top_logprobs=m.max_top_logprobs,
+        server_version=m.server_version,
+    )
