@@ -40,7 +40,7 @@ test: models
 	$(PY) -m pytest -v
 
 demo: models
-	$(PY) -m cloud.demo
+	$(PY) -m edge.demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,10 +13,11 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from cloud.auth import ApiKeyInterceptor
-from cloud.backends import create_backend
+from cloud.backends import GenerationBackend, create_backend
 from cloud.servicer import InferenceServicer
 from shared.config import TandemConfig
 from shared.rpc import inference_pb2, inference_pb2_grpc
+from shared.types import GenerationRequest, SamplingParams
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,13 @@ GRPC_OPTIONS = [
 ]
 
 
+async def _warm_up(backend: GenerationBackend) -> None:
+    """One tiny generation before reporting SERVING: the first request otherwise pays seconds of lazy setup."""
+    request = GenerationRequest("warmup", SamplingParams(max_tokens=2), prompt="Hello", top_logprobs=1)
+    async for _ in backend.generate(request):
+        pass
+
+
 async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None:
     """Runs until SIGTERM/SIGINT (or `stop` is set), then drains and shuts the engine down."""
     cloud = config.cloud
@@ -42,6 +50,7 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
     started = time.perf_counter()
     backend = create_backend(cloud, config.data_dir)
     engine = await backend.start()
+    await _warm_up(backend)
     log.info(
         "engine ready",
         extra={"model": engine.model_id, "backend": engine.backend, "seconds": round(time.perf_counter() - started, 1)},

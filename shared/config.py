@@ -96,18 +96,19 @@ class TandemConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = os.environ.get(CONFIG_ENV_VAR)
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_file)))
-        return tuple(sources)
+        # Earlier sources win: CLI overrides (init), then environment, then the TOML file.
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
 
 
 def load_config(config_file: str | Path | None = None, overrides: dict[str, Any] | None = None) -> TandemConfig:
     """Build the config tree; `overrides` (from CLI flags) win over everything else."""
-    if config_file is not None:
-        path = Path(config_file)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
-        os.environ[CONFIG_ENV_VAR] = str(path)
-    return TandemConfig(**(overrides or {}))
+    path = config_file or os.environ.get(CONFIG_ENV_VAR)
+    if not path:
+        return TandemConfig(**(overrides or {}))
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+
+    class FileBacked(TandemConfig):
+        model_config = SettingsConfigDict(toml_file=Path(path))
+
+    return FileBacked(**(overrides or {}))
