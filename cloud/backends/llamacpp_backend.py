@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 
 from cloud.backends.base import EngineDescription, check_fits_context
@@ -47,19 +48,21 @@ class LlamaCppBackend:
         started: list[float] = []
         completion = 0
         self._in_flight += 1
+        stream = runner.astream(
+            prompt_ids, request.sampling, request.top_logprobs, on_start=lambda: started.append(time.perf_counter())
+        )
         try:
-            async for step in runner.astream(
-                prompt_ids, request.sampling, request.top_logprobs, on_start=lambda: started.append(time.perf_counter())
-            ):
-                completion += 1
-                yield GenerationChunk(
-                    text=step.text,
-                    tokens=(TokenLogprob(step.token_id, step.token, step.logprob, step.top),),
-                    finish_reason=step.finish_reason,
-                    prompt_tokens=len(prompt_ids),
-                    completion_tokens=completion,
-                    queue_ms=(started[0] - queued_at) * 1000,
-                )
+            async with aclosing(stream):
+                async for step in stream:
+                    completion += 1
+                    yield GenerationChunk(
+                        text=step.text,
+                        tokens=(TokenLogprob(step.token_id, step.token, step.logprob, step.top),),
+                        finish_reason=step.finish_reason,
+                        prompt_tokens=len(prompt_ids),
+                        completion_tokens=completion,
+                        queue_ms=(started[0] - queued_at) * 1000,
+                    )
         finally:
             self._in_flight -= 1
 

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from shared.rpc import inference_pb2 as pb
-from tests.cloud.conftest import AUTH, MAX_OUTPUT_TOKENS
+from tests.settings import AUTH, MAX_OUTPUT_TOKENS
 
 
 def ok_sampling(**kw) -> pb.SamplingParams:

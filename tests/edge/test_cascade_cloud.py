@@ -1,0 +1,110 @@
+"""The cascade end to end: real SmolLM2 on the edge, real vLLM cloud over gRPC on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from edge.cascade import Policy, Query
+from tests.edge.conftest import served_count
+from tests.settings import API_KEY
+
+FRANCE = "What is the capital of France?"
+
+
+async def test_confident_question_stays_on_edge(vllm_cloud, make_agent):
+    agent = make_agent(vllm_cloud.address, threshold=0.5)
+    before = await served_count(agent)
+    result = await agent.cascade.answer(Query(question=FRANCE))
+    assert result.served_by == "edge"
+    assert result.answer == "Paris"
+    assert result.confidence >= 0.5
+    assert result.cloud_completion_tokens == 0 and result.edge_tokens > 0
+    assert result.cost > 0 and result.edge_ms > 0
+    assert await served_count(agent) == before, "the cloud was not asked"
+
+
+async def test_forced_threshold_escalates_caches_and_serves_repeat_from_cache(vllm_cloud, make_agent):
+    agent = make_agent(vllm_cloud.address, threshold=1.0)
+    before = await served_count(agent)
+    first = await agent.cascade.answer(Query(question=FRANCE))
+    assert first.served_by == "cloud"
+    assert first.answer == "Paris"
+    assert first.cloud_model == "gemma-3-270m-hf"
+    assert first.cloud_prompt_tokens > 0 and first.cloud_completion_tokens > 0
+    assert first.confidence is not None and first.confidence < 1.0
+    assert agent.cache.stats().entries == 1
+
+    again = await agent.cascade.answer(Query(question="  what is the capital of FRANCE? "))
+    assert again.served_by == "cache"
+    assert again.answer == "Paris"
+    assert again.cost == 0.0 and again.edge_tokens == 0
+    assert await served_count(agent) == before + 1, "the cloud saw exactly one request"
+
+
+async def test_policy_overrides(vllm_cloud, make_agent):
+    agent = make_agent(vllm_cloud.address, threshold=0.5, cache_enabled=False)
+    forced_edge = await agent.cascade.answer(Query(question=FRANCE, policy=Policy(route="edge", threshold=1.0)))
+    assert forced_edge.served_by == "edge"
+    forced_cloud = await agent.cascade.answer(Query(question=FRANCE, policy=Policy(route="cloud")))
+    assert forced_cloud.served_by == "cloud" and forced_cloud.edge_tokens == 0
+
+
+async def test_early_escalation_stops_edge_generation(vllm_cloud, make_agent):
+    agent = make_agent(vllm_cloud.address, estimator="min_logprob", threshold=0.9, cache_enabled=False)
+    result = await agent.cascade.answer(Query(question="Write a poem about the sea.", max_tokens=48, stop=()))
+    assert result.early_escalation
+    assert result.served_by == "cloud"
+    assert 1 <= result.edge_tokens < 48, "the edge stopped before max_tokens"
+
+
+def _ask(data_dir, cloud_address: str, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable,
+        "-m",
+        "edge.cli",
+        "--data-dir",
+        str(data_dir),
+        "ask",
+        *args,
+        "--cloud-address",
+        cloud_address,
+        "--cloud-api-key",
+        API_KEY,
+        "--threads",
+        "2",
+    ]
+    return subprocess.run(cmd, input=stdin, capture_output=True, timeout=120)
+
+
+def test_cache_survives_edge_restart(vllm_cloud, tmp_path):
+    first = _ask(tmp_path, vllm_cloud.address, FRANCE, "--json", "--threshold", "1.0")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["served_by"] == "cloud"
+    second = _ask(tmp_path, vllm_cloud.address, FRANCE, "--json", "--threshold", "1.0")
+    assert second.returncode == 0, second.stderr
+    reply = json.loads(second.stdout)
+    assert reply["served_by"] == "cache" and reply["answer"] == "Paris"
+
+    plain = _ask(tmp_path, vllm_cloud.address, FRANCE, "--threshold", "1.0")
+    lines = plain.stdout.decode().splitlines()
+    assert lines[0] == "Paris" and lines[1].startswith("[served_by=cache")
+
+
+def test_bad_input_to_ask_exits_nonzero_and_caches_nothing(vllm_cloud, tmp_path):
+    cases = [
+        ((" ",), None, "the question is empty"),
+        (("word " * 3000,), None, "exceeds the edge context"),
+        (("-",), b"\xff\xfeWhat?", "not valid UTF-8"),
+    ]
+    for args, stdin, message in cases:
+        done = _ask(tmp_path, vllm_cloud.address, *args, "--threshold", "1.0", stdin=stdin)
+        assert done.returncode == 2
+        assert message in done.stderr.decode()
+    stats = subprocess.run(
+        [sys.executable, "-m", "edge.cli", "--data-dir", str(tmp_path), "cache", "stats"],
+        capture_output=True,
+        timeout=60,
+    )
+    assert json.loads(stats.stdout)["entries"] == 0
