@@ -114,7 +114,7 @@ class Cascade:
         self.cost = cost
         self.edge_model = runner.model_path.stem
 
-    def _sampling(self, query: Query) -> SamplingParams:
+    def sampling_for(self, query: Query) -> SamplingParams:
         stop = (
             query.stop
             if query.stop is not None
@@ -127,6 +127,9 @@ class Cascade:
             stop=stop,
             seed=query.seed,
         )
+
+    def cache_key_for(self, query: Query) -> str:
+        return cache_key(self._cache_text(query), self.sampling_for(query), self.config.prompt_style)
 
     def _cache_text(self, query: Query) -> str:
         if query.messages is None:
@@ -154,9 +157,9 @@ class Cascade:
         request_id = query.request_id or uuid.uuid4().hex
         request_id_var.set(request_id)
         self.validate(query)
-        sampling = self._sampling(query)
+        sampling = self.sampling_for(query)
         threshold = query.policy.threshold if query.policy.threshold is not None else self.config.threshold
-        key = cache_key(self._cache_text(query), sampling, self.config.prompt_style)
+        key = self.cache_key_for(query)
 
         if self.cache is not None and query.policy.route != "edge":
             hit = await asyncio.to_thread(self.cache.get, key)

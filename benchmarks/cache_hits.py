@@ -1,0 +1,78 @@
+"""Cache-hit latency of the cascade, in process: normalized key, SQLite lookup, result assembly.
+
+`python -m benchmarks.cache_hits [--n 500]` fills a fresh cache with answers for a few questions, asks them
+again through `Cascade.answer`, prints p50/p95/p99 and writes benchmarks/results/cache_hits.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from cloud.launcher import free_port
+from edge.agent import EdgeAgent
+from edge.cache import normalize_text
+from edge.cascade import Query
+from shared.config import load_config
+
+RESULTS_DIR = Path(__file__).parent / "results"
+QUESTIONS = [f"What is the capital of country number {i}?" for i in range(20)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(n: int) -> list[float]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        # No cloud is needed: every question is a hit.
+        config = load_config(overrides={"data_dir": data_dir, "edge": {"cloud_address": f"127.0.0.1:{free_port()}"}})
+        async with EdgeAgent(config) as agent:
+            cascade = agent.cascade
+            for q in QUESTIONS:
+                agent.cache.put(
+                    cascade.cache_key_for(Query(question=q)),
+                    normalize_text(q),
+                    "Somewhere",
+                    "bench",
+                    None,
+                    {},
+                    ttl_s=3600,
+                )
+            latencies = []
+            for i in range(n):
+                started = time.perf_counter()
+                result = await cascade.answer(Query(question=QUESTIONS[i % len(QUESTIONS)]))
+                latencies.append((time.perf_counter() - started) * 1000)
+                assert result.served_by == "cache"
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=500)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "cache_hits.json")
+    args = parser.parse_args()
+    lat = asyncio.run(measure(args.n))
+    row = {
+        "n": args.n,
+        "p50_ms": statistics.median(lat),
+        "p95_ms": percentile(lat, 0.95),
+        "p99_ms": percentile(lat, 0.99),
+    }
+    print(
+        f"cache hit through the cascade: p50 {row['p50_ms']:.3f} ms, p95 {row['p95_ms']:.3f} ms, "
+        f"p99 {row['p99_ms']:.3f} ms over {args.n} asks"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **row}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Every benchmark and the demo run end to end in a small size; outputs are finite numbers of the right shape."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+
+def run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def finite(*values) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def test_edge_logprobs_benchmark(tmp_path):
+    out = tmp_path / "edge.json"
+    run("benchmarks.edge_logprobs", "--tokens", "4", "--rounds", "1", "--out", str(out))
+    data = json.loads(out.read_text())
+    assert finite(data["tandem_tok_s"], data["logits_all_tok_s"], data["speedup"], data["max_abs_logprob_diff"])
+    assert data["max_abs_logprob_diff"] < 1e-3
+
+
+def test_cache_hits_benchmark(tmp_path):
+    out = tmp_path / "cache.json"
+    run("benchmarks.cache_hits", "--n", "20", "--out", str(out))
+    data = json.loads(out.read_text())
+    assert data["n"] == 20 and finite(data["p50_ms"], data["p95_ms"], data["p99_ms"])
+
+
+def test_cloud_streams_benchmark(tmp_path):
+    out = tmp_path / "cloud.json"
+    run(
+        "benchmarks.cloud_streams",
+        "--backend",
+        "llamacpp",
+        "--concurrency",
+        "1",
+        "2",
+        "--tokens",
+        "4",
+        "--rounds",
+        "1",
+        "--out",
+        str(out),
+    )
+    data = json.loads(out.read_text())
+    assert [r["concurrency"] for r in data["rows"]] == [1, 2]
+    for row in data["rows"]:
+        assert finite(row["ttft_ms_p50"], row["stream_tok_s_p50"], row["aggregate_tok_s"])
+
+
+def test_demo_runs_the_cascade():
+    done = run("edge.demo", "--backend", "llamacpp")
+    assert "served_by=edge" in done.stdout
+    assert "served_by=cloud" in done.stdout
+    assert "served_by=cache" in done.stdout
+    assert "cloud service stopped" in done.stdout
