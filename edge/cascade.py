@@ -7,15 +7,15 @@ import logging
 import time
 import uuid
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from edge.cache import CacheStore, cache_key, normalize_text
 from edge.confidence import ConfidenceEstimator
-from edge.escalation import CloudEscalator
+from edge.escalation import CloudEscalator, CloudOutcome
 from shared.config import CostConfig, EdgeConfig
 from shared.cost import answer_cost
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, Overloaded
 from shared.llama_runtime import LlamaCppRunner, StepToken
 from shared.logging_setup import request_id_var
 from shared.prompts import QA_STOP, qa_prompt
@@ -36,9 +36,10 @@ class Policy:
 
 @dataclass(frozen=True)
 class Query:
-    """A bare question (prompted per `prompt_style`) or a chat conversation."""
+    """One input: a bare question (prompted per `prompt_style`), a raw prompt (used as is) or a conversation."""
 
     question: str = ""
+    prompt: str | None = None
     messages: tuple[ChatMessage, ...] | None = None
     max_tokens: int | None = None
     temperature: float = 0.0
@@ -60,6 +61,7 @@ class CascadeResult:
     degraded: bool
     degraded_reason: str | None
     early_escalation: bool
+    prompt_tokens: int  # prompt size for the model that served (0 for a cache hit)
     edge_tokens: int
     cloud_prompt_tokens: int
     cloud_completion_tokens: int
@@ -90,6 +92,7 @@ class _Draft:
     steps: list[StepToken]
     seconds: float
     stopped_early: bool
+    prompt_tokens: int
 
     @property
     def text(self) -> str:
@@ -113,6 +116,7 @@ class Cascade:
         self.config = config
         self.cost = cost
         self.edge_model = runner.model_path.stem
+        self.local_waiting = 0  # local generations queued or running on the single model context
 
     def sampling_for(self, query: Query) -> SamplingParams:
         stop = (
@@ -132,27 +136,40 @@ class Cascade:
         return cache_key(self._cache_text(query), self.sampling_for(query), self.config.prompt_style)
 
     def _cache_text(self, query: Query) -> str:
-        if query.messages is None:
-            return query.question
-        return "\n".join(f"{m.role}: {m.content}" for m in query.messages)
+        if query.messages is not None:
+            return "\n".join(f"{m.role}: {m.content}" for m in query.messages)
+        return f"prompt: {query.prompt}" if query.prompt is not None else query.question
 
     def _prompt(self, query: Query) -> tuple[str | None, tuple[ChatMessage, ...] | None]:
         """(prompt, messages): exactly one is set, for the edge and the cloud alike."""
         if query.messages is not None:
             return None, query.messages
+        if query.prompt is not None:
+            return query.prompt, None
         if self.config.prompt_style == "chat":
             return None, (ChatMessage("user", query.question.strip()),)
         return qa_prompt(query.question), None
 
     def validate(self, query: Query) -> None:
-        if query.messages is None and not query.question.strip():
+        if query.messages is not None:
+            if not query.messages:
+                raise InvalidRequest("messages is empty")
+        elif query.prompt is not None:
+            if not query.prompt.strip():
+                raise InvalidRequest("the prompt is empty")
+        elif not query.question.strip():
             raise InvalidRequest("the question is empty")
-        if query.messages is not None and not query.messages:
-            raise InvalidRequest("messages is empty")
         if query.max_tokens is not None and query.max_tokens < 1:
             raise InvalidRequest(f"max_tokens must be at least 1 (got {query.max_tokens})")
 
     async def answer(self, query: Query) -> CascadeResult:
+        """Never raises for cloud trouble (degraded instead); raises InvalidRequest or Overloaded for bad input."""
+        result = await self._answer(query)
+        if query.prompt is None:  # a question's answer stands alone; a raw completion keeps its leading space
+            result = replace(result, answer=result.answer.strip())
+        return result
+
+    async def _answer(self, query: Query) -> CascadeResult:
         started = time.perf_counter()
         request_id = query.request_id or uuid.uuid4().hex
         request_id_var.set(request_id)
@@ -192,31 +209,11 @@ class Cascade:
             edge_context = EdgeContext(
                 draft.text, self.estimator.score(draft.steps), self.estimator.name, self.edge_model
             )
-        request = GenerationRequest(
-            request_id, sampling, prompt=prompt, messages=messages, top_logprobs=0, edge_context=edge_context
-        )
         cloud_started = time.perf_counter()
-        outcome = await self.escalator.ask(request)
+        outcome = await self.escalate(query, request_id, edge_context)
         cloud_ms = (time.perf_counter() - cloud_started) * 1000
         if outcome.result is not None:
             r = outcome.result
-            if self.cache is not None and r.cache.cacheable:
-                meta = {
-                    "edge_confidence": edge_context.confidence if edge_context else None,
-                    "estimator": self.estimator.name,
-                    "finish_reason": r.finish_reason.value,
-                }
-                ttl = min(r.cache.ttl_seconds, self.config.cache_max_ttl_s)
-                await asyncio.to_thread(
-                    self.cache.put,
-                    key,
-                    normalize_text(self._cache_text(query)),
-                    r.text,
-                    r.model,
-                    edge_context.confidence if edge_context else None,
-                    meta,
-                    ttl,
-                )
             return self._result(
                 request_id,
                 started,
@@ -246,7 +243,47 @@ class Cascade:
         log.warning("answered degraded", extra={"reason": outcome.failure, "detail": outcome.detail})
         return result
 
+    async def escalate(self, query: Query, request_id: str, edge_context: EdgeContext | None = None) -> CloudOutcome:
+        """Asks the cloud (never raises) and caches a cacheable answer."""
+        sampling = self.sampling_for(query)
+        prompt, messages = self._prompt(query)
+        request = GenerationRequest(
+            request_id, sampling, prompt=prompt, messages=messages, top_logprobs=0, edge_context=edge_context
+        )
+        outcome = await self.escalator.ask(request)
+        r = outcome.result
+        if r is not None and self.cache is not None and r.cache.cacheable:
+            confidence = edge_context.confidence if edge_context else None
+            meta = {
+                "edge_confidence": confidence,
+                "estimator": self.estimator.name,
+                "finish_reason": r.finish_reason.value,
+            }
+            ttl = min(r.cache.ttl_seconds, self.config.cache_max_ttl_s)
+            await asyncio.to_thread(
+                self.cache.put,
+                self.cache_key_for(query),
+                normalize_text(self._cache_text(query)),
+                r.text,
+                r.model,
+                confidence,
+                meta,
+                ttl,
+            )
+        return outcome
+
     async def _generate(self, prompt_ids: list[int], sampling: SamplingParams, threshold: float | None) -> _Draft:
+        if self.local_waiting >= self.config.max_local_queue:
+            raise Overloaded(f"{self.local_waiting} local generations are already queued; retry later")
+        self.local_waiting += 1
+        try:
+            return await self._generate_admitted(prompt_ids, sampling, threshold)
+        finally:
+            self.local_waiting -= 1
+
+    async def _generate_admitted(
+        self, prompt_ids: list[int], sampling: SamplingParams, threshold: float | None
+    ) -> _Draft:
         started = time.perf_counter()
         steps: list[StepToken] = []
         stopped_early = False
@@ -260,7 +297,7 @@ class Cascade:
                 ):
                     stopped_early = True
                     break
-        return _Draft(steps, time.perf_counter() - started, stopped_early)
+        return _Draft(steps, time.perf_counter() - started, stopped_early, len(prompt_ids))
 
     async def _complete(self, prompt_ids: list[int], sampling: SamplingParams, draft: _Draft | None) -> _Draft:
         """Finishes a draft cut short by early escalation (the KV cache still holds its prefix)."""
@@ -275,7 +312,10 @@ class Cascade:
         more = await self._generate(prompt_ids + [s.token_id for s in done], rest, None)
         # Keep the flag: the report should still say that escalation started early.
         return _Draft(
-            done + more.steps, (draft.seconds if draft else 0.0) + more.seconds, bool(draft and draft.stopped_early)
+            done + more.steps,
+            (draft.seconds if draft else 0.0) + more.seconds,
+            bool(draft and draft.stopped_early),
+            len(prompt_ids),
         )
 
     def _edge_result(
@@ -325,7 +365,7 @@ class Cascade:
             confidence = self.estimator.score(draft.steps)
         result = CascadeResult(
             request_id=request_id,
-            answer=answer.strip(),
+            answer=answer,
             served_by=served_by,
             confidence=confidence,
             estimator=self.estimator.name,
@@ -333,6 +373,7 @@ class Cascade:
             degraded=degraded_reason is not None,
             degraded_reason=degraded_reason,
             early_escalation=bool(draft and draft.stopped_early),
+            prompt_tokens=cloud_tokens[0] if served_by == "cloud" else (draft.prompt_tokens if draft else 0),
             edge_tokens=len(draft.steps) if draft else 0,
             cloud_prompt_tokens=cloud_tokens[0],
             cloud_completion_tokens=cloud_tokens[1],

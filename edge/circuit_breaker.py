@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 
-class BreakerState(str, enum.Enum):
+class BreakerState(enum.StrEnum):
     CLOSED = "closed"  # calls go through
     OPEN = "open"  # calls are refused at once until the reset time has passed
     HALF_OPEN = "half_open"  # one trial call decides between CLOSED and OPEN

@@ -11,7 +11,15 @@ from dataclasses import asdict
 from pydantic import ValidationError
 
 from shared.cli_flags import add_section_flags, overrides_from_args
-from shared.config import CostConfig, EdgeConfig, LoggingConfig, TandemConfig, load_config
+from shared.config import (
+    CostConfig,
+    DaemonConfig,
+    EdgeConfig,
+    LoggingConfig,
+    ResourceConfig,
+    TandemConfig,
+    load_config,
+)
 from shared.errors import InvalidRequest
 from shared.logging_setup import configure_logging
 
@@ -35,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_section_flags(ask, EdgeConfig, "edge")
     add_section_flags(ask, CostConfig, "cost")
     add_section_flags(ask, LoggingConfig, "logging", flag_prefix="log-")
+    serve = sub.add_parser("serve", help="run the OpenAI-compatible daemon until SIGTERM")
+    for section, cls, prefix in (
+        ("daemon", DaemonConfig, ""),
+        ("edge", EdgeConfig, ""),
+        ("resources", ResourceConfig, ""),
+        ("cost", CostConfig, ""),
+        ("logging", LoggingConfig, "log-"),
+    ):
+        add_section_flags(serve, cls, section, flag_prefix=prefix)
     cache = sub.add_parser("cache", help="inspect or clear the local answer cache")
     cache.add_argument("action", choices=["stats", "clear"])
     return parser
@@ -91,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "ask":
             asyncio.run(_ask(config, read_question(args.question), args.route, args.json))
+        elif args.command == "serve":
+            from edge.daemon.server import serve
+
+            asyncio.run(serve(config))
         else:
             _cache(config, args.action)
     except InvalidRequest as exc:

@@ -95,6 +95,33 @@ class EdgeConfig(Section):
     cache_max_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Upper bound on the TTL the cloud suggests.")
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
+    max_local_queue: int = Field(
+        64, ge=1, description="Local generations queued at once on the single model context; beyond: 429."
+    )
+
+
+class DaemonConfig(Section):
+    host: str = Field("127.0.0.1", description="Address the HTTP API binds to (loopback: only local apps).")
+    port: int = Field(8080, ge=0, le=65535, description="HTTP port.")
+    model_name: str = Field("tandem", description="Model id apps use in requests and see in /v1/models.")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Larger request bodies get 413.")
+    max_input_chars: int = Field(20_000, ge=1, description="Longer prompts/messages get 400 before tokenizing.")
+    outbox_interval_s: float = Field(5.0, gt=0, description="How often queued degraded queries are re-asked.")
+    outbox_batch: int = Field(16, ge=1, description="Queued queries re-asked per pass.")
+    sensor_interval_s: float = Field(5.0, gt=0, description="How often the device state is sampled.")
+
+
+class ResourceConfig(Section):
+    """How device state shifts the escalation threshold (higher threshold = escalate more)."""
+
+    low_battery_percent: float = Field(20.0, ge=0, le=100, description="On battery below this: escalate more.")
+    low_battery_shift: float = Field(0.2, ge=-1, le=1, description="Threshold shift on low battery.")
+    busy_cpu_percent: float = Field(90.0, ge=0, le=100, description="CPU load above this: escalate more.")
+    busy_cpu_shift: float = Field(0.1, ge=-1, le=1, description="Threshold shift when the CPU is saturated.")
+    low_memory_percent: float = Field(10.0, ge=0, le=100, description="Available memory below this: escalate more.")
+    low_memory_shift: float = Field(0.1, ge=-1, le=1, description="Threshold shift when memory is low.")
+    hot_celsius: float = Field(85.0, description="Temperature above this: escalate more.")
+    hot_shift: float = Field(0.1, ge=-1, le=1, description="Threshold shift when the device is hot.")
 
 
 class CostConfig(Section):
@@ -119,6 +146,8 @@ class TandemConfig(BaseSettings):
     cloud: CloudConfig = Field(default_factory=CloudConfig)
     edge: EdgeConfig = Field(default_factory=EdgeConfig)
     cost: CostConfig = Field(default_factory=CostConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    resources: ResourceConfig = Field(default_factory=ResourceConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @classmethod

@@ -1,0 +1,1 @@
+"""The edge daemon: an OpenAI-compatible HTTP API in front of the cascade."""

@@ -1,0 +1,73 @@
+"""Prometheus metrics of one daemon, in its own registry (no module-level global state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from edge.cascade import CascadeResult
+from edge.circuit_breaker import BreakerState
+from edge.device import DeviceState
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+BREAKER_VALUES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+
+
+class DaemonMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("tandem_requests", "Answered requests by outcome", ["outcome"], registry=r)
+        self.latency = Histogram(
+            "tandem_request_latency_seconds",
+            "End-to-end latency by path",
+            ["path"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.edge_tokens = Counter("tandem_edge_tokens", "Tokens generated on the edge", registry=r)
+        self.cloud_tokens = Counter("tandem_cloud_tokens", "Cloud tokens by kind", ["kind"], registry=r)
+        self.cost = Counter("tandem_cost", "Accumulated cost under the configured cost model", registry=r)
+        self.escalation_rate = Gauge(
+            "tandem_escalation_rate", "Share of non-cache answers that escalated to the cloud", registry=r
+        )
+        self.http_errors = Counter("tandem_http_errors", "Error responses by status", ["status"], registry=r)
+        self.cache_entries = Gauge("tandem_cache_entries", "Answers in the local cache", registry=r)
+        self.cache_hit_ratio = Gauge("tandem_cache_hit_ratio", "Cache hits over all answered requests", registry=r)
+        self.breaker = Gauge("tandem_cloud_circuit_state", "Cloud circuit: 0 closed, 1 half-open, 2 open", registry=r)
+        self.outbox_pending = Gauge("tandem_outbox_pending", "Degraded queries waiting for the cloud", registry=r)
+        self.threshold = Gauge("tandem_effective_threshold", "Escalation threshold after device rules", registry=r)
+        self.device = Gauge("tandem_device", "Device readings", ["reading"], registry=r)
+        self._counts = {"cache": 0, "edge": 0, "cloud": 0, "degraded": 0}
+
+    def observe(self, result: CascadeResult) -> None:
+        outcome = "degraded" if result.degraded else result.served_by
+        self._counts[outcome] += 1
+        self.requests.labels(outcome).inc()
+        self.latency.labels(outcome).observe(result.total_ms / 1000)
+        self.edge_tokens.inc(result.edge_tokens)
+        self.cloud_tokens.labels("prompt").inc(result.cloud_prompt_tokens)
+        self.cloud_tokens.labels("completion").inc(result.cloud_completion_tokens)
+        self.cost.inc(result.cost)
+        c = self._counts
+        decided = c["edge"] + c["cloud"] + c["degraded"]
+        if decided:
+            self.escalation_rate.set((c["cloud"] + c["degraded"]) / decided)
+        self.cache_hit_ratio.set(c["cache"] / sum(c.values()))
+
+    def set_device(self, state: DeviceState, threshold: float) -> None:
+        self.threshold.set(threshold)
+        readings = {
+            "cpu_percent": state.cpu_percent,
+            "memory_available_percent": state.memory_available_percent,
+            "battery_percent": state.battery_percent,
+            "temperature_celsius": state.temperature_c,
+        }
+        for name, value in readings.items():
+            if value is not None:
+                self.device.labels(name).set(value)
+
+    def render(self, cache_entries: int, breaker: BreakerState, outbox_pending: int) -> bytes:
+        self.cache_entries.set(cache_entries)
+        self.breaker.set(BREAKER_VALUES[breaker])
+        self.outbox_pending.set(outbox_pending)
+        return generate_latest(self.registry)
