@@ -1,21 +1,20 @@
-"""`make demo`: the whole cascade on the default models.
+"""`make demo`: the whole system on the default models, driven by the official `openai` client.
 
-Starts the cloud service (vLLM, Gemma-3-270M), builds the edge agent (llama.cpp, SmolLM2-135M) against it,
-asks a handful of real questions, repeats one that escalated to show the cache, then stops the service.
+Starts the cloud service (vLLM, Gemma-3-270M) and the edge daemon (llama.cpp, SmolLM2-135M) on 127.0.0.1,
+asks a handful of real questions through the daemon's OpenAI-compatible API, repeats one that escalated to
+show the cache, then stops both services.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
 import time
-from pathlib import Path
+
+import openai
 
 from cloud.launcher import CloudProcess
-from edge.agent import EdgeAgent
-from edge.cascade import Query
-from shared.config import load_config
+from edge.daemon.launcher import DaemonProcess
 
 QUESTIONS = (
     "What is the capital of France?",
@@ -26,22 +25,22 @@ QUESTIONS = (
 )
 
 
-async def run_cascade(address: str, data_dir: Path) -> None:
-    config = load_config(overrides={"data_dir": data_dir, "edge": {"cloud_address": address}})
-    async with EdgeAgent(config) as agent:
-        info = await agent.client.model_info()
-        print(f"edge model: {agent.cascade.edge_model} (llama.cpp)   cloud model: {info.model_id} ({info.backend})")
-        print(f"policy: {config.edge.estimator} >= {config.edge.threshold} answers locally\n")
-        escalated: list[str] = []
-        for question in QUESTIONS:
-            result = await agent.cascade.answer(Query(question=question))
-            print(f"Q: {question}\nA: {result.answer}\n   {result.provenance()}\n")
-            if result.served_by == "cloud":
-                escalated.append(question)
-        if escalated:
-            print("Asking an escalated question again:")
-            result = await agent.cascade.answer(Query(question=escalated[0]))
-            print(f"Q: {escalated[0]}\nA: {result.answer}\n   {result.provenance()}\n")
+def describe(t: dict) -> str:
+    conf = "-" if t["confidence"] is None else f"{t['confidence']:.2f}"
+    line = (
+        f"served_by={t['served_by']} confidence={conf} edge={t['edge_ms']:.0f}ms cloud={t['cloud_ms']:.0f}ms "
+        f"total={t['total_ms']:.0f}ms cost={t['cost']:.6f}"
+    )
+    return line + (f" DEGRADED({t['degraded_reason']})" if t["degraded"] else "")
+
+
+def ask(client: openai.OpenAI, question: str) -> dict:
+    started = time.perf_counter()
+    reply = client.chat.completions.create(model="tandem", messages=[{"role": "user", "content": question}])
+    wall_ms = (time.perf_counter() - started) * 1000
+    tandem = reply.model_extra["tandem"]
+    print(f"Q: {question}\nA: {reply.choices[0].message.content}\n   [{describe(tandem)} http={wall_ms:.0f}ms]\n")
+    return tandem
 
 
 def main() -> None:
@@ -51,10 +50,17 @@ def main() -> None:
     print(f"starting the cloud service ({args.backend}); vLLM on CPU takes a minute or two ...", flush=True)
     started = time.perf_counter()
     with CloudProcess(["--backend", args.backend, "--log-level", "WARNING"]) as cloud:
-        print(f"cloud service ready at {cloud.address} in {time.perf_counter() - started:.0f} s\n", flush=True)
+        print(f"cloud service ready at {cloud.address} in {time.perf_counter() - started:.0f} s", flush=True)
         with tempfile.TemporaryDirectory(prefix="tandem-demo-") as data_dir:
-            asyncio.run(run_cascade(cloud.address, Path(data_dir)))
-    print("cloud service stopped")
+            flags = ["--cloud-address", cloud.address, "--log-level", "WARNING"]
+            with DaemonProcess(flags, data_dir=data_dir, startup_timeout_s=120) as daemon:
+                print(f"edge daemon ready at {daemon.base_url}\n", flush=True)
+                client = openai.OpenAI(base_url=f"{daemon.base_url}/v1", api_key="unused", max_retries=0)
+                escalated = [q for q in QUESTIONS if ask(client, q)["served_by"] == "cloud"]
+                if escalated:
+                    print("Asking an escalated question again:")
+                    ask(client, escalated[0])
+    print("edge daemon and cloud service stopped")
 
 
 if __name__ == "__main__":

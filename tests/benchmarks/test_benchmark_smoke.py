@@ -60,4 +60,16 @@ def test_demo_runs_the_cascade():
     assert "served_by=edge" in done.stdout
     assert "served_by=cloud" in done.stdout
     assert "served_by=cache" in done.stdout
-    assert "cloud service stopped" in done.stdout
+    assert "edge daemon and cloud service stopped" in done.stdout
+
+
+def test_daemon_overhead_benchmark(tmp_path):
+    out = tmp_path / "daemon.json"
+    run("benchmarks.daemon_overhead", "--n", "6", "--out", str(out))
+    data = json.loads(out.read_text())
+    assert finite(
+        data["edge_in_process_p50_ms"],
+        data["edge_http_p50_ms"],
+        data["cache_hit_http_p50_ms"],
+        data["daemon_overhead_p50_ms"],
+    )

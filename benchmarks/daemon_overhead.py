@@ -1,0 +1,97 @@
+"""What the HTTP daemon adds: the same queries in process (Cascade.answer) and through the daemon (keep-alive
+HTTP), plus cache-hit latency through HTTP. No cloud is needed: answers are local (route=edge) or cached.
+
+`python -m benchmarks.daemon_overhead [--n 60]` prints p50s and writes benchmarks/results/daemon_overhead.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from edge.agent import EdgeAgent
+from edge.cascade import Policy, Query
+from edge.daemon.launcher import DaemonProcess
+from shared.config import load_config
+from shared.service_process import free_port
+
+RESULTS_DIR = Path(__file__).parent / "results"
+LOCAL = ["What is the capital of France?", "What is the capital of Germany?", "What is the capital of Spain?"]
+CACHED = [f"What is the capital of region {i}?" for i in range(10)]
+
+
+def p50(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+async def in_process(data_dir: str, cloud: str, n: int, threads: int) -> list[float]:
+    config = load_config(overrides={"data_dir": data_dir, "edge": {"cloud_address": cloud, "threads": threads}})
+    async with EdgeAgent(config) as agent:
+        for q in CACHED:  # seeds the cache the daemon will serve from
+            agent.cache.put(agent.cascade.cache_key_for(Query(question=q)), q, "Somewhere", "bench", None, {}, 3600)
+        latencies = []
+        for i in range(n):
+            started = time.perf_counter()
+            await agent.cascade.answer(Query(question=LOCAL[i % len(LOCAL)], policy=Policy(route="edge")))
+            latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def through_http(base_url: str, questions: list[str], n: int, route: str) -> list[float]:
+    latencies = []
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        for i in range(n):
+            body = {
+                "model": "tandem",
+                "messages": [{"role": "user", "content": questions[i % len(questions)]}],
+                "tandem": {"route": route},
+            }
+            started = time.perf_counter()
+            reply = http.post("/v1/chat/completions", json=body)
+            latencies.append((time.perf_counter() - started) * 1000)
+            reply.raise_for_status()
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "daemon_overhead.json")
+    args = parser.parse_args()
+    cloud = f"127.0.0.1:{free_port()}"  # nothing listens: no query here needs the cloud
+    with tempfile.TemporaryDirectory() as data_dir:
+        local_inproc = asyncio.run(in_process(data_dir, cloud, args.n, args.threads))
+        flags = ["--cloud-address", cloud, "--threads", str(args.threads), "--log-level", "WARNING"]
+        with DaemonProcess(flags, data_dir=data_dir, startup_timeout_s=120) as daemon:
+            through_http(daemon.base_url, LOCAL, 3, "edge")  # warm-up
+            local_http = through_http(daemon.base_url, LOCAL, args.n, "edge")
+            cache_http = through_http(daemon.base_url, CACHED, args.n, "auto")
+    row = {
+        "n": args.n,
+        "edge_in_process_p50_ms": p50(local_inproc),
+        "edge_http_p50_ms": p50(local_http),
+        "daemon_overhead_p50_ms": p50(local_http) - p50(local_inproc),
+        "cache_hit_http_p50_ms": p50(cache_http),
+        "cache_hit_http_p95_ms": sorted(cache_http)[int(0.95 * (len(cache_http) - 1))],
+    }
+    print(
+        f"edge answer in process p50 {row['edge_in_process_p50_ms']:.2f} ms, through HTTP p50 "
+        f"{row['edge_http_p50_ms']:.2f} ms: daemon overhead {row['daemon_overhead_p50_ms']:.2f} ms"
+    )
+    print(
+        f"cache hit through HTTP: p50 {row['cache_hit_http_p50_ms']:.2f} ms, p95 {row['cache_hit_http_p95_ms']:.2f} ms"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **row}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
