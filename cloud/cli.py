@@ -9,10 +9,8 @@ import logging
 import sys
 import time
 
-from pydantic import ValidationError
-
-from shared.cli_flags import add_section_flags, overrides_from_args
-from shared.config import CloudConfig, LoggingConfig, load_config
+from shared.cli_flags import add_common_flags, add_section_flags, config_from_args
+from shared.config import CloudConfig, LoggingConfig
 from shared.errors import TandemError
 from shared.logging_setup import configure_logging
 
@@ -21,31 +19,20 @@ log = logging.getLogger("tandem.cloud")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem-cloud", description=__doc__)
-    parser.add_argument("--config", help="TOML config file (also TANDEM_CONFIG)")
+    add_common_flags(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the gRPC inference service until SIGTERM")
     add_section_flags(serve, CloudConfig, "cloud")
     add_section_flags(serve, LoggingConfig, "logging", flag_prefix="log-")
     prep = sub.add_parser("prepare-model", help="convert and verify the default Gemma-3-270M for vLLM")
     prep.add_argument("--force", action="store_true", help="convert again even if a verified copy exists")
-    for p in (serve, prep):
-        p.add_argument(
-            "--data-dir",
-            dest="root.data_dir",
-            default=argparse.SUPPRESS,
-            help="where prepared models live (default: ~/.cache/tandem)",
-        )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    overrides = overrides_from_args(args)
-    overrides.update(overrides.pop("root", {}))
-    try:
-        config = load_config(args.config, overrides)
-    except (ValidationError, FileNotFoundError) as exc:
-        print(f"tandem-cloud: invalid configuration:\n{exc}", file=sys.stderr)
+    config = config_from_args(args, "tandem-cloud")
+    if config is None:
         return 2
     configure_logging(config.logging.level, config.logging.format)
     try:

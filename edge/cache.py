@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import sqlite3
 import threading
 import time
 import unicodedata
@@ -13,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from edge.sqlite_db import open_db
 from shared.types import SamplingParams
 
 _SCHEMA = """
@@ -90,14 +90,10 @@ class SqliteCache:
 
     def __init__(self, path: Path, max_entries: int = 10_000, clock=time.time) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_entries = max_entries
         self._clock = clock
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
-        self._db.executescript(_SCHEMA)
+        self._db = open_db(self.path, _SCHEMA, "NORMAL")  # a lost answer is re-asked: no need for FULL
 
     def get(self, key: str) -> CachedAnswer | None:
         now = self._clock()

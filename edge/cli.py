@@ -8,9 +8,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from pydantic import ValidationError
-
-from shared.cli_flags import add_section_flags, overrides_from_args
+from shared.cli_flags import add_common_flags, add_section_flags, config_from_args
 from shared.config import (
     CostConfig,
     DaemonConfig,
@@ -18,7 +16,6 @@ from shared.config import (
     LoggingConfig,
     ResourceConfig,
     TandemConfig,
-    load_config,
 )
 from shared.errors import InvalidRequest
 from shared.logging_setup import configure_logging
@@ -28,13 +25,7 @@ EXIT_BAD_INPUT = 2
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem-edge", description=__doc__)
-    parser.add_argument("--config", help="TOML config file (also TANDEM_CONFIG)")
-    parser.add_argument(
-        "--data-dir",
-        dest="root.data_dir",
-        default=argparse.SUPPRESS,
-        help="where the cache lives (default: ~/.cache/tandem)",
-    )
+    add_common_flags(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question through the cascade (needs a running cloud to escalate)")
     ask.add_argument("question", help="the question; '-' reads it from standard input (UTF-8)")
@@ -95,15 +86,11 @@ def _cache(config: TandemConfig, action: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    overrides = overrides_from_args(args)
-    overrides.update(overrides.pop("root", {}))
-    try:
-        config = load_config(args.config, overrides)
-    except (ValidationError, FileNotFoundError) as exc:
-        print(f"tandem-edge: invalid configuration:\n{exc}", file=sys.stderr)
+    config = config_from_args(args, "tandem-edge")
+    if config is None:
         return EXIT_BAD_INPUT
     # An interactive `ask` stays quiet unless a log flag asks otherwise.
-    quiet = args.command == "ask" and "logging" not in overrides
+    quiet = args.command == "ask" and not any(k.startswith("logging.") for k in vars(args))
     configure_logging("WARNING" if quiet else config.logging.level, config.logging.format)
     try:
         if args.command == "ask":

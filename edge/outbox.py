@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from edge.cascade import Cascade, Query
 from edge.circuit_breaker import BreakerState
+from edge.sqlite_db import open_db
 from shared.types import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -69,12 +69,8 @@ def query_from_json(raw: str) -> Query:
 
 class Outbox:
     def __init__(self, path: Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_db(path, _SCHEMA, "FULL")
 
     def add(self, request_id: str, query: Query, degraded_answer: str, reason: str) -> None:
         with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import typing
 from typing import Any
 
@@ -46,3 +47,28 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
             section, name = dest.split(".", 1)
             nested.setdefault(section, {})[name] = value
     return nested
+
+
+def add_common_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="TOML config file (also TANDEM_CONFIG)")
+    parser.add_argument(
+        "--data-dir",
+        dest="root.data_dir",
+        default=argparse.SUPPRESS,
+        help="prepared models and local state (default: ~/.cache/tandem)",
+    )
+
+
+def config_from_args(args: argparse.Namespace, prog: str):
+    """The config tree for parsed CLI args, or None after printing why it is invalid."""
+    from pydantic import ValidationError
+
+    from shared.config import load_config
+
+    overrides = overrides_from_args(args)
+    overrides.update(overrides.pop("root", {}))
+    try:
+        return load_config(args.config, overrides)
+    except (ValidationError, FileNotFoundError) as exc:
+        print(f"{prog}: invalid configuration:\n{exc}", file=sys.stderr)
+        return None

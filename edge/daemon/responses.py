@@ -61,39 +61,41 @@ def _completion_logprobs(result: CascadeResult) -> dict:
     }
 
 
-def chat_completion(result: CascadeResult, model: str, with_logprobs: bool) -> dict:
+def _envelope(result: CascadeResult, model: str, chat: bool, stream: bool = False) -> dict:
+    kind = ("chat.completion.chunk" if stream else "chat.completion") if chat else "text_completion"
     return {
-        "id": f"chatcmpl-{result.request_id}",
-        "object": "chat.completion",
+        "id": f"{'chatcmpl' if chat else 'cmpl'}-{result.request_id}",
+        "object": kind,
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": result.answer},
-                "finish_reason": _finish(result),
-                "logprobs": _chat_logprobs(result) if with_logprobs else None,
-            }
-        ],
+    }
+
+
+def chat_completion(result: CascadeResult, model: str, with_logprobs: bool) -> dict:
+    choice = {
+        "index": 0,
+        "message": {"role": "assistant", "content": result.answer},
+        "finish_reason": _finish(result),
+        "logprobs": _chat_logprobs(result) if with_logprobs else None,
+    }
+    return {
+        **_envelope(result, model, chat=True),
+        "choices": [choice],
         "usage": usage(result),
         "tandem": provenance(result),
     }
 
 
 def completion(result: CascadeResult, model: str, with_logprobs: bool) -> dict:
+    choice = {
+        "index": 0,
+        "text": result.answer,
+        "finish_reason": _finish(result),
+        "logprobs": _completion_logprobs(result) if with_logprobs else None,
+    }
     return {
-        "id": f"cmpl-{result.request_id}",
-        "object": "text_completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "text": result.answer,
-                "finish_reason": _finish(result),
-                "logprobs": _completion_logprobs(result) if with_logprobs else None,
-            }
-        ],
+        **_envelope(result, model, chat=False),
+        "choices": [choice],
         "usage": usage(result),
         "tandem": provenance(result),
     }
@@ -110,12 +112,7 @@ def _sse(data: dict | str) -> str:
 
 def stream_events(result: CascadeResult, model: str, chat: bool) -> Iterator[str]:
     """The decision needs the whole answer (its confidence), so the stream starts once the cascade has decided."""
-    base = {
-        "id": f"{'chatcmpl' if chat else 'cmpl'}-{result.request_id}",
-        "created": int(time.time()),
-        "model": model,
-        "object": "chat.completion.chunk" if chat else "text_completion",
-    }
+    base = _envelope(result, model, chat, stream=True)
     if chat:
         yield _sse(
             {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}

@@ -6,16 +6,9 @@ import sqlite3
 
 from edge.cache import SqliteCache, cache_key
 from shared.types import SamplingParams
+from tests.clock import ManualClock
 
 GREEDY = SamplingParams(max_tokens=32, stop=("\n",))
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def test_key_normalizes_text_but_not_parameters():
@@ -27,7 +20,7 @@ def test_key_normalizes_text_but_not_parameters():
 
 
 def test_put_get_ttl_and_persistence(tmp_path):
-    clock = Clock()
+    clock = ManualClock(1000.0)
     path = tmp_path / "cache.sqlite"
     cache = SqliteCache(path, clock=clock)
     cache.put("k1", "q", "Paris", "gemma", 0.3, {"a": 1}, ttl_s=60)
@@ -46,7 +39,7 @@ def test_put_get_ttl_and_persistence(tmp_path):
 
 
 def test_lru_eviction(tmp_path):
-    clock = Clock()
+    clock = ManualClock(1000.0)
     cache = SqliteCache(tmp_path / "c.sqlite", max_entries=2, clock=clock)
     for key in ("a", "b"):
         clock.t += 1

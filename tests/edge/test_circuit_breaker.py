@@ -1,18 +1,11 @@
 """Circuit breaker transitions with an injected clock (pure logic)."""
 
 from edge.circuit_breaker import BreakerState, CircuitBreaker
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
+from tests.clock import ManualClock
 
 
 def test_opens_after_threshold_then_half_opens_and_recovers():
-    clock = Clock()
+    clock = ManualClock()
     b = CircuitBreaker(failure_threshold=2, reset_after_s=10, clock=clock)
     assert b.allow()
     b.record_failure()
@@ -27,7 +20,7 @@ def test_opens_after_threshold_then_half_opens_and_recovers():
 
 
 def test_failed_trial_reopens():
-    clock = Clock()
+    clock = ManualClock()
     b = CircuitBreaker(failure_threshold=1, reset_after_s=5, clock=clock)
     b.record_failure()
     clock.t = 5.0
@@ -39,7 +32,7 @@ def test_failed_trial_reopens():
 
 
 def test_success_resets_failure_count():
-    b = CircuitBreaker(failure_threshold=2, reset_after_s=5, clock=Clock())
+    b = CircuitBreaker(failure_threshold=2, reset_after_s=5, clock=ManualClock())
     b.record_failure()
     b.record_success()
     b.record_failure()
