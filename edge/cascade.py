@@ -88,7 +88,9 @@ class CascadeResult:
 
 
 @dataclass
-class _Draft:
+class Draft:
+    """A local generation: its steps carry every signal the confidence estimators read."""
+
     steps: list[StepToken]
     seconds: float
     stopped_early: bool
@@ -185,18 +187,8 @@ class Cascade:
                     request_id, started, hit.answer, "cache", threshold, finish="stop", cloud_model=hit.model
                 )
 
-        prompt, messages = self._prompt(query)
-        prompt_ids = await asyncio.to_thread(
-            self.runner.tokenize_chat if messages is not None else self.runner.tokenize,
-            messages if messages is not None else prompt,
-        )
-        if len(prompt_ids) + sampling.max_tokens > self.runner.n_ctx:
-            raise InvalidRequest(
-                f"the input has {len(prompt_ids)} tokens; with max_tokens={sampling.max_tokens} it exceeds "
-                f"the edge context of {self.runner.n_ctx} tokens"
-            )
-
-        draft: _Draft | None = None
+        prompt_ids = await self._prompt_ids(query, sampling)
+        draft: Draft | None = None
         if query.policy.route != "cloud":
             early = self.config.early_escalation and query.policy.route == "auto"
             draft = await self._generate(prompt_ids, sampling, threshold if early else None)
@@ -243,6 +235,25 @@ class Cascade:
         log.warning("answered degraded", extra={"reason": outcome.failure, "detail": outcome.detail})
         return result
 
+    async def _prompt_ids(self, query: Query, sampling: SamplingParams) -> list[int]:
+        prompt, messages = self._prompt(query)
+        prompt_ids = await asyncio.to_thread(
+            self.runner.tokenize_chat if messages is not None else self.runner.tokenize,
+            messages if messages is not None else prompt,
+        )
+        if len(prompt_ids) + sampling.max_tokens > self.runner.n_ctx:
+            raise InvalidRequest(
+                f"the input has {len(prompt_ids)} tokens; with max_tokens={sampling.max_tokens} it exceeds "
+                f"the edge context of {self.runner.n_ctx} tokens"
+            )
+        return prompt_ids
+
+    async def local_draft(self, query: Query) -> Draft:
+        """The edge's whole answer with every per-token signal: no cache, no early stop, no cloud."""
+        self.validate(query)
+        sampling = self.sampling_for(query)
+        return await self._generate(await self._prompt_ids(query, sampling), sampling, None)
+
     async def escalate(self, query: Query, request_id: str, edge_context: EdgeContext | None = None) -> CloudOutcome:
         """Asks the cloud (never raises) and caches a cacheable answer."""
         sampling = self.sampling_for(query)
@@ -272,7 +283,7 @@ class Cascade:
             )
         return outcome
 
-    async def _generate(self, prompt_ids: list[int], sampling: SamplingParams, threshold: float | None) -> _Draft:
+    async def _generate(self, prompt_ids: list[int], sampling: SamplingParams, threshold: float | None) -> Draft:
         if self.local_waiting >= self.config.max_local_queue:
             raise Overloaded(f"{self.local_waiting} local generations are already queued; retry later")
         self.local_waiting += 1
@@ -283,7 +294,7 @@ class Cascade:
 
     async def _generate_admitted(
         self, prompt_ids: list[int], sampling: SamplingParams, threshold: float | None
-    ) -> _Draft:
+    ) -> Draft:
         started = time.perf_counter()
         steps: list[StepToken] = []
         stopped_early = False
@@ -297,9 +308,9 @@ class Cascade:
                 ):
                     stopped_early = True
                     break
-        return _Draft(steps, time.perf_counter() - started, stopped_early, len(prompt_ids))
+        return Draft(steps, time.perf_counter() - started, stopped_early, len(prompt_ids))
 
-    async def _complete(self, prompt_ids: list[int], sampling: SamplingParams, draft: _Draft | None) -> _Draft:
+    async def _complete(self, prompt_ids: list[int], sampling: SamplingParams, draft: Draft | None) -> Draft:
         """Finishes a draft cut short by early escalation (the KV cache still holds its prefix)."""
         done = draft.steps if draft else []
         rest = SamplingParams(
@@ -311,7 +322,7 @@ class Cascade:
         )
         more = await self._generate(prompt_ids + [s.token_id for s in done], rest, None)
         # Keep the flag: the report should still say that escalation started early.
-        return _Draft(
+        return Draft(
             done + more.steps,
             (draft.seconds if draft else 0.0) + more.seconds,
             bool(draft and draft.stopped_early),
@@ -322,7 +333,7 @@ class Cascade:
         self,
         request_id: str,
         started: float,
-        draft: _Draft,
+        draft: Draft,
         score: float,
         threshold: float,
         degraded_reason: str | None = None,
@@ -352,7 +363,7 @@ class Cascade:
         threshold: float,
         *,
         finish: str,
-        draft: _Draft | None = None,
+        draft: Draft | None = None,
         confidence: float | None = None,
         degraded_reason: str | None = None,
         cloud_ms: float = 0.0,

@@ -8,6 +8,7 @@ import json
 import sys
 from dataclasses import asdict
 
+from edge.calibration_cli import add_calibrate_parser, calibrate, print_report
 from shared.cli_flags import add_common_flags, add_section_flags, config_from_args
 from shared.config import (
     CostConfig,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("logging", LoggingConfig, "log-"),
     ):
         add_section_flags(serve, cls, section, flag_prefix=prefix)
+    add_calibrate_parser(sub)
     cache = sub.add_parser("cache", help="inspect or clear the local answer cache")
     cache.add_argument("action", choices=["stats", "clear"])
     return parser
@@ -95,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "ask":
             asyncio.run(_ask(config, read_question(args.question), args.route, args.json))
+        elif args.command == "calibrate":
+            print_report(asyncio.run(calibrate(config, args)))
         elif args.command == "serve":
             from edge.daemon.server import serve
 

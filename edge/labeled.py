@@ -1,0 +1,151 @@
+"""Labeled questions for calibration and benchmarks: generated from real data, graded by rule.
+
+Built-in sets come from the `countryinfo` package (capitals, regions) and from arithmetic of graded
+difficulty, with fixed seeds. Users bring their own as JSONL: one object per line with `question`,
+`answers` (accepted answers, aliases included) and optionally `id`, `kind` ("text" or "number"), `topic`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from shared.errors import InvalidRequest
+
+_ARTICLES = re.compile(r"^(the|a|an)\s+")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class LabeledItem:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    kind: Literal["text", "number"] = "text"
+    topic: str = ""
+
+
+def normalize_answer(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    text = re.sub(r"[^\w\s-]", " ", text.casefold())
+    return _ARTICLES.sub("", re.sub(r"\s+", " ", text).strip())
+
+
+def is_correct(answer: str, item: LabeledItem) -> bool:
+    """Numbers: the first number in the answer equals the expected one. Text: the normalized answer equals an
+    accepted answer or starts with one followed by a word boundary ("Paris, France" counts for Paris)."""
+    if item.kind == "number":
+        found = _NUMBER.search(answer.replace(",", ""))
+        return found is not None and any(float(found.group()) == float(a) for a in item.answers)
+    got = normalize_answer(answer)
+    for accepted in (normalize_answer(a) for a in item.answers):
+        if accepted and (got == accepted or got.startswith(accepted + " ")):
+            return True
+    return False
+
+
+def capitals() -> list[LabeledItem]:
+    import countryinfo
+
+    items = []
+    for country in countryinfo.all_countries():
+        capital = country.capital()
+        capitals_ = capital if isinstance(capital, list) else [capital] if capital else []
+        if capitals_:
+            items.append(
+                LabeledItem(
+                    f"capital:{country.name()}",
+                    f"What is the capital of {country.name()}?",
+                    tuple(capitals_),
+                    topic="capital",
+                )
+            )
+    return items
+
+
+def regions() -> list[LabeledItem]:
+    import countryinfo
+
+    aliases = {"Americas": ("Americas", "America", "North America", "South America")}
+    return [
+        LabeledItem(
+            f"region:{c.name()}",
+            f"Which continent is {c.name()} in?",
+            aliases.get(c.region(), (c.region(),)),
+            topic="region",
+        )
+        for c in countryinfo.all_countries()
+        if c.region()
+    ]
+
+
+def arithmetic(n_per_level: int = 40, seed: int = 7) -> list[LabeledItem]:
+    """Three levels: one-digit sums, two-digit sums, two-digit by one-digit products."""
+    rng = random.Random(seed)
+    items = []
+    for level, (lo, hi, lo2, hi2, op) in enumerate(
+        [(1, 9, 1, 9, "+"), (10, 99, 10, 99, "+"), (10, 99, 2, 9, "*")], start=1
+    ):
+        for i in range(n_per_level):
+            a, b = rng.randint(lo, hi), rng.randint(lo2, hi2)
+            value = a + b if op == "+" else a * b
+            word = "plus" if op == "+" else "times"
+            items.append(
+                LabeledItem(
+                    f"arith{level}:{i}", f"What is {a} {word} {b}?", (str(value),), "number", f"arithmetic-{level}"
+                )
+            )
+    return items
+
+
+BUILTIN_SETS = {"capitals": capitals, "regions": regions, "arithmetic": arithmetic}
+
+
+def builtin(names: list[str] | None = None) -> list[LabeledItem]:
+    chosen = names or list(BUILTIN_SETS)
+    unknown = set(chosen) - set(BUILTIN_SETS)
+    if unknown:
+        raise InvalidRequest(f"unknown labeled set(s) {sorted(unknown)}; choose from {sorted(BUILTIN_SETS)}")
+    return [item for name in chosen for item in BUILTIN_SETS[name]()]
+
+
+def split(items: list[LabeledItem], seed: int = 0, calibration_fraction: float = 0.5):
+    """Disjoint (calibration, evaluation) lists; the same seed always gives the same split."""
+    shuffled = sorted(items, key=lambda i: i.id)
+    random.Random(seed).shuffle(shuffled)
+    cut = int(len(shuffled) * calibration_fraction)
+    return shuffled[:cut], shuffled[cut:]
+
+
+def load_jsonl(path: Path) -> list[LabeledItem]:
+    items = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            answers = raw["answers"] if isinstance(raw["answers"], list) else [raw["answers"]]
+            items.append(
+                LabeledItem(
+                    str(raw.get("id", f"line{n}")),
+                    str(raw["question"]),
+                    tuple(str(a) for a in answers),
+                    raw.get("kind", "text"),
+                    raw.get("topic", ""),
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InvalidRequest(f"{path}:{n}: expected {{question, answers}} JSON ({exc})") from exc
+    if not items:
+        raise InvalidRequest(f"{path} holds no labeled questions")
+    return items
+
+
+def save_jsonl(items: list[LabeledItem], path: Path) -> None:
+    Path(path).write_text("".join(json.dumps(asdict(i)) + "\n" for i in items), encoding="utf-8")

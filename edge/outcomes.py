@@ -1,0 +1,144 @@
+"""Run labeled questions through the real edge model and the real cloud, memoized on disk.
+
+Each edge answer keeps its per-token signals, so every estimator's score (and any threshold) can be
+computed afterwards without running a model again. Records are keyed by model, prompt style, answer
+length and question: a rerun with other thresholds, estimators or graders costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from edge.cascade import Cascade, Query
+from edge.confidence import ESTIMATORS, create_estimator
+from edge.labeled import LabeledItem, is_correct
+from shared.llama_runtime import StepToken
+
+
+@dataclass(frozen=True)
+class EdgeRun:
+    answer: str
+    logprobs: list[float]
+    margins: list[float]
+    entropies: list[float]
+    seconds: float
+    prompt_tokens: int
+
+    def steps(self) -> list[StepToken]:
+        return [
+            StepToken(0, "", "", lp, (), h, m)
+            for lp, m, h in zip(self.logprobs, self.margins, self.entropies, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class CloudRun:
+    answer: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: LabeledItem
+    edge: EdgeRun
+    cloud: CloudRun | None
+
+    @property
+    def edge_correct(self) -> bool:
+        return is_correct(self.edge.answer, self.item)
+
+    @property
+    def cloud_correct(self) -> bool:
+        return self.cloud is not None and is_correct(self.cloud.answer, self.item)
+
+    def score(self, estimator: str, quantile: float = 0.1) -> float:
+        return create_estimator(estimator, quantile).score(self.edge.steps())
+
+    def scores(self) -> dict[str, float]:
+        return {name: self.score(name) for name in ESTIMATORS}
+
+
+class Memo:
+    """Append-only JSONL of model answers; the last record of a key wins."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.records: dict[str, dict] = {}
+        if path and path.is_file():
+            for line in path.read_text().splitlines():
+                if line.strip():
+                    rec = json.loads(line)
+                    self.records[rec["key"]] = rec["value"]
+
+    def get(self, key: str) -> dict | None:
+        return self.records.get(key)
+
+    def put(self, key: str, value: dict) -> None:
+        self.records[key] = value
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as f:
+                f.write(json.dumps({"key": key, "value": value}) + "\n")
+
+
+async def collect_outcomes(
+    cascade: Cascade,
+    items: list[LabeledItem],
+    memo_path: Path | None = None,
+    with_cloud: bool = True,
+    cloud_model: str = "cloud",
+    concurrency: int = 8,
+    progress: bool = True,
+) -> list[Outcome]:
+    memo = Memo(memo_path)
+    style, max_tokens = cascade.config.prompt_style, cascade.config.max_tokens
+
+    def key(side: str, model: str, item: LabeledItem) -> str:
+        return f"{side}|{model}|{style}|{max_tokens}|{item.question}"
+
+    edge_runs: dict[str, EdgeRun] = {}
+    for item in tqdm(items, desc="edge answers", disable=not progress):
+        k = key("edge", cascade.edge_model, item)
+        if (cached := memo.get(k)) is None:
+            draft = await cascade.local_draft(Query(question=item.question))
+            cached = asdict(
+                EdgeRun(
+                    draft.text.strip(),
+                    [s.logprob for s in draft.steps],
+                    [s.margin for s in draft.steps],
+                    [s.entropy for s in draft.steps],
+                    draft.seconds,
+                    draft.prompt_tokens,
+                )
+            )
+            memo.put(k, cached)
+        edge_runs[item.id] = EdgeRun(**cached)
+
+    cloud_runs: dict[str, CloudRun] = {}
+    if with_cloud:
+        limit = asyncio.Semaphore(concurrency)
+        bar = tqdm(total=len(items), desc="cloud answers", disable=not progress)
+
+        async def ask(item: LabeledItem) -> None:
+            k = key("cloud", cloud_model, item)
+            if (cached := memo.get(k)) is None:
+                async with limit:
+                    outcome = await cascade.escalate(Query(question=item.question), f"label-{item.id}")
+                if outcome.result is None:
+                    raise RuntimeError(f"cloud failed on {item.id}: {outcome.failure} {outcome.detail}")
+                r = outcome.result
+                cached = asdict(CloudRun(r.text.strip(), r.prompt_tokens, r.completion_tokens, r.client_latency_ms))
+                memo.put(k, cached)
+            cloud_runs[item.id] = CloudRun(**cached)
+            bar.update(1)
+
+        await asyncio.gather(*(ask(i) for i in items))
+        bar.close()
+    return [Outcome(i, edge_runs[i.id], cloud_runs.get(i.id)) for i in items]
