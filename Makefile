@@ -42,5 +42,14 @@ test: models
 demo: models
 	$(PY) -m edge.demo
 
+# Every benchmark with its defaults (about 20 minutes on 2 cores); results in benchmarks/results/.
+bench: models
+	$(PY) -m benchmarks.quality
+	$(PY) -m benchmarks.latency
+	$(PY) -m benchmarks.compare
+	$(PY) -m benchmarks.cloud_streams
+	$(PY) -m benchmarks.edge_logprobs
+	$(PY) -m benchmarks.cache_hits
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,13 +14,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.harness import RESULTS_DIR
 from cloud.launcher import free_port
 from edge.agent import EdgeAgent
 from edge.cache import normalize_text
 from edge.cascade import Query
 from shared.config import load_config
 
-RESULTS_DIR = Path(__file__).parent / "results"
 QUESTIONS = [f"What is the capital of country number {i}?" for i in range(20)]
 
 

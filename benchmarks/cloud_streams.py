@@ -14,11 +14,11 @@ import statistics
 import time
 from pathlib import Path
 
+from benchmarks.harness import RESULTS_DIR
 from cloud.launcher import CloudProcess
 from edge.cloud_client import CloudClient
 from shared.types import GenerationRequest, SamplingParams
 
-RESULTS_DIR = Path(__file__).parent / "results"
 PROMPT = "Write a story about a dragon who learns to fly."
 
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.harness import RESULTS_DIR
 from edge.agent import EdgeAgent
 from edge.cascade import Policy, Query
 from edge.daemon.launcher import DaemonProcess
 from shared.config import load_config
 from shared.service_process import free_port
 
-RESULTS_DIR = Path(__file__).parent / "results"
 LOCAL = ["What is the capital of France?", "What is the capital of Germany?", "What is the capital of Spain?"]
 CACHED = [f"What is the capital of region {i}?" for i in range(10)]
 
@@ -60,28 +60,32 @@ def through_http(base_url: str, questions: list[str], n: int, route: str) -> lis
     return latencies
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=60)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "daemon_overhead.json")
-    args = parser.parse_args()
+def measure(n: int, threads: int) -> dict:
     cloud = f"127.0.0.1:{free_port()}"  # nothing listens: no query here needs the cloud
     with tempfile.TemporaryDirectory() as data_dir:
-        local_inproc = asyncio.run(in_process(data_dir, cloud, args.n, args.threads))
-        flags = ["--cloud-address", cloud, "--threads", str(args.threads), "--log-level", "WARNING"]
+        local_inproc = asyncio.run(in_process(data_dir, cloud, n, threads))
+        flags = ["--cloud-address", cloud, "--threads", str(threads), "--log-level", "WARNING"]
         with DaemonProcess(flags, data_dir=data_dir, startup_timeout_s=120) as daemon:
             through_http(daemon.base_url, LOCAL, 3, "edge")  # warm-up
-            local_http = through_http(daemon.base_url, LOCAL, args.n, "edge")
-            cache_http = through_http(daemon.base_url, CACHED, args.n, "auto")
-    row = {
-        "n": args.n,
+            local_http = through_http(daemon.base_url, LOCAL, n, "edge")
+            cache_http = through_http(daemon.base_url, CACHED, n, "auto")
+    return {
+        "n": n,
         "edge_in_process_p50_ms": p50(local_inproc),
         "edge_http_p50_ms": p50(local_http),
         "daemon_overhead_p50_ms": p50(local_http) - p50(local_inproc),
         "cache_hit_http_p50_ms": p50(cache_http),
         "cache_hit_http_p95_ms": sorted(cache_http)[int(0.95 * (len(cache_http) - 1))],
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "daemon_overhead.json")
+    args = parser.parse_args()
+    row = measure(args.n, args.threads)
     print(
         f"edge answer in process p50 {row['edge_in_process_p50_ms']:.2f} ms, through HTTP p50 "
         f"{row['edge_http_p50_ms']:.2f} ms: daemon overhead {row['daemon_overhead_p50_ms']:.2f} ms"

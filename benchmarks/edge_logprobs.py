@@ -13,12 +13,12 @@ from pathlib import Path
 
 from llama_cpp import Llama
 
+from benchmarks.harness import RESULTS_DIR
 from edge.local_model import default_edge_gguf
 from shared.llama_runtime import LlamaCppRunner
 from shared.prompts import qa_prompt
 from shared.types import SamplingParams
 
-RESULTS_DIR = Path(__file__).parent / "results"
 QUESTIONS = ("Tell me about the history of Rome.", "Describe how a bicycle works.", "Write a poem about the sea.")
 
 

@@ -19,7 +19,7 @@ from edge.calibrate import (
 )
 from edge.confidence import ESTIMATORS
 from edge.labeled import builtin, load_jsonl, split
-from edge.outcomes import Outcome, collect_outcomes
+from edge.outcomes import collect_outcomes, outcome_arrays
 from shared.cli_flags import add_section_flags
 from shared.config import EdgeConfig, TandemConfig
 from shared.errors import InvalidRequest
@@ -41,14 +41,6 @@ def add_calibrate_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the calibration/held-out split")
     p.add_argument("--write", type=Path, help="TOML config to write [edge] threshold and estimator into")
     add_section_flags(p, EdgeConfig, "edge")
-
-
-def arrays(outcomes: list[Outcome], estimator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (
-        np.array([o.score(estimator) for o in outcomes]),
-        np.array([o.edge_correct for o in outcomes]),
-        np.array([o.cloud_correct for o in outcomes]),
-    )
 
 
 def write_threshold(path: Path, estimator: str, threshold: float) -> None:
@@ -90,13 +82,13 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
 
     rows = []
     for name in names:
-        curve = cascade_curve(*arrays(cal_out, name))
+        curve = cascade_curve(*outcome_arrays(cal_out, name))
         if args.target_cloud_share is not None:
             point = threshold_for_share(curve, args.target_cloud_share)
         else:
             point = threshold_for_accuracy(curve, args.target_accuracy) or curve[-1]
-        achieved = evaluate_threshold(*arrays(held_out, name), point.threshold)
-        scores, edge_ok, _ = arrays(cal_out, name)
+        achieved = evaluate_threshold(*outcome_arrays(held_out, name), point.threshold)
+        scores, edge_ok, _ = outcome_arrays(cal_out, name)
         rows.append(
             {
                 "estimator": name,

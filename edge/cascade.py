@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -133,6 +134,11 @@ class Cascade:
             stop=stop,
             seed=query.seed,
         )
+
+    def prompt_text(self, query: Query) -> str:
+        """Exactly what the models see for this query (a rendered prompt, or the messages as JSON)."""
+        prompt, messages = self._prompt(query)
+        return prompt if prompt is not None else json.dumps([[m.role, m.content] for m in messages or ()])
 
     def cache_key_for(self, query: Query) -> str:
         return cache_key(self._cache_text(query), self.sampling_for(query), self.config.prompt_style)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from shared.errors import InvalidRequest
+from shared.prompts import FEW_SHOT_QA
 
 _ARTICLES = re.compile(r"^(the|a|an)\s+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
@@ -108,11 +109,13 @@ BUILTIN_SETS = {"capitals": capitals, "regions": regions, "arithmetic": arithmet
 
 
 def builtin(names: list[str] | None = None) -> list[LabeledItem]:
+    """The chosen built-in sets, minus the questions the few-shot prompt itself answers."""
     chosen = names or list(BUILTIN_SETS)
     unknown = set(chosen) - set(BUILTIN_SETS)
     if unknown:
         raise InvalidRequest(f"unknown labeled set(s) {sorted(unknown)}; choose from {sorted(BUILTIN_SETS)}")
-    return [item for name in chosen for item in BUILTIN_SETS[name]()]
+    in_prompt = {q for q, _ in FEW_SHOT_QA}
+    return [item for name in chosen for item in BUILTIN_SETS[name]() if item.question not in in_prompt]
 
 
 def split(items: list[LabeledItem], seed: int = 0, calibration_fraction: float = 0.5):

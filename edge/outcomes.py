@@ -1,8 +1,8 @@
 """Run labeled questions through the real edge model and the real cloud, memoized on disk.
 
 Each edge answer keeps its per-token signals, so every estimator's score (and any threshold) can be
-computed afterwards without running a model again. Records are keyed by model, prompt style, answer
-length and question: a rerun with other thresholds, estimators or graders costs nothing.
+computed afterwards without running a model again. Records are keyed by model, answer length and the
+rendered prompt: a rerun with other thresholds, estimators or graders costs nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from edge.cascade import Cascade, Query
@@ -65,6 +66,15 @@ class Outcome:
         return {name: self.score(name) for name in ESTIMATORS}
 
 
+def outcome_arrays(outcomes: list[Outcome], estimator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scores, edge correct, cloud correct) as arrays, the inputs of every curve and threshold."""
+    return (
+        np.array([o.score(estimator) for o in outcomes]),
+        np.array([o.edge_correct for o in outcomes]),
+        np.array([o.cloud_correct for o in outcomes]),
+    )
+
+
 class Memo:
     """Append-only JSONL of model answers; the last record of a key wins."""
 
@@ -98,10 +108,11 @@ async def collect_outcomes(
     progress: bool = True,
 ) -> list[Outcome]:
     memo = Memo(memo_path)
-    style, max_tokens = cascade.config.prompt_style, cascade.config.max_tokens
+    max_tokens = cascade.config.max_tokens
 
     def key(side: str, model: str, item: LabeledItem) -> str:
-        return f"{side}|{model}|{style}|{max_tokens}|{item.question}"
+        # The rendered prompt, not the question: a changed prompt format never reuses stale answers.
+        return f"{side}|{model}|{max_tokens}|{cascade.prompt_text(Query(question=item.question))}"
 
     edge_runs: dict[str, EdgeRun] = {}
     for item in tqdm(items, desc="edge answers", disable=not progress):

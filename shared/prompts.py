@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-FEW_SHOT_QA_PREFIX = "Q: What is the capital of Italy?\nA: Rome\nQ: What is the capital of Japan?\nA: Tokyo\n"
+# One example per kind of short factual question, so a base model learns the format, not one topic.
+FEW_SHOT_QA = (
+    ("What is the capital of Italy?", "Rome"),
+    ("Which continent is Japan in?", "Asia"),
+    ("What is 12 plus 5?", "17"),
+)
+FEW_SHOT_QA_PREFIX = "".join(f"Q: {q}\nA: {a}\n" for q, a in FEW_SHOT_QA)
 QA_STOP = ("\n",)
 
 

@@ -73,3 +73,79 @@ def test_daemon_overhead_benchmark(tmp_path):
         data["cache_hit_http_p50_ms"],
         data["daemon_overhead_p50_ms"],
     )
+
+
+def test_quality_benchmark(tmp_path):
+    out = tmp_path / "quality.json"
+    run(
+        "benchmarks.quality",
+        "--backend",
+        "llamacpp",
+        "--limit",
+        "16",
+        "--memo",
+        str(tmp_path / "memo.jsonl"),
+        "--out",
+        str(out),
+    )
+    data = json.loads(out.read_text())
+    assert (tmp_path / "quality.png").stat().st_size > 10_000
+    assert data["questions"] == 16
+    assert finite(data["edge_only_accuracy"], data["cloud_only_accuracy"], data["oracle"]["accuracy"])
+    assert set(data["estimators"]) == {"mean_logprob", "min_logprob", "quantile", "margin", "entropy"}
+    for est in data["estimators"].values():
+        assert 0.0 <= est["auroc"] <= 1.0 or math.isnan(est["auroc"])
+        assert set(est["accuracy_at"]) == {"0.25", "0.50", "0.75"}
+        assert finite(*est["accuracy_at"].values())
+        shares = [p[0] for p in est["curve"]]
+        assert shares[0] == 0.0 and shares[-1] == 1.0 and shares == sorted(shares)
+
+
+def test_latency_benchmark(tmp_path):
+    out = tmp_path / "latency.json"
+    run(
+        "benchmarks.latency",
+        "--backend",
+        "llamacpp",
+        "--n",
+        "12",
+        "--degraded",
+        "3",
+        "--memo",
+        str(tmp_path / "memo.jsonl"),
+        "--out",
+        str(out),
+    )
+    data = json.loads(out.read_text())
+    paths = data["latency_by_path"]
+    assert paths["degraded"]["n"] == 3 and finite(paths["degraded"]["p50_ms"])
+    assert sum(p["n"] for k, p in paths.items() if k in ("edge", "cloud")) == 12
+    assert finite(*data["cost_per_1000_queries"].values(), data["time_to_first_token"]["edge"]["p50_ms"])
+
+
+def test_compare_benchmark(tmp_path, vllm_cloud):
+    out = tmp_path / "compare.json"
+    run(
+        "benchmarks.compare",
+        "--parts",
+        "edge",
+        "cloud",
+        "cache",
+        "--tokens",
+        "8",
+        "--rounds",
+        "1",
+        "--concurrency",
+        "1",
+        "2",
+        "--cloud-address",
+        vllm_cloud.address,
+        "--out",
+        str(out),
+        timeout=900,
+    )
+    data = json.loads(out.read_text())
+    assert finite(data["edge"]["overhead_ratio"], data["cache"]["cache_hit_http_p50_ms"])
+    assert [r["concurrency"] for r in data["cloud"]["rows"]] == [1, 2]
+    for row in data["cloud"]["rows"]:
+        assert finite(row["throughput_ratio"], row["added_p50_ms"])

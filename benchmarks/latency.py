@@ -1,0 +1,154 @@
+"""Latency per path and cost per 1,000 queries.
+
+`python -m benchmarks.latency [--cloud-address HOST:PORT | --backend vllm] [--n 100]`:
+1. calibrates the configured estimator on the calibration split for a 50 % cloud share (memoized answers);
+2. runs `--n` evaluation questions through the live cascade with that threshold, then asks the escalated ones
+   again (cache hits), and a few with the cloud unreachable (degraded): p50/p95/p99 of total latency per path;
+3. time to first token of the edge model and of the cloud service;
+4. cost per 1,000 queries for edge only, cloud only and the calibrated cascade (configurable cost model).
+Writes benchmarks/results/latency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import time
+from contextlib import aclosing
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark
+from edge.calibrate import cascade_curve, evaluate_threshold, threshold_for_share
+from edge.cascade import Policy, Query
+from edge.labeled import builtin, split
+from edge.outcomes import Outcome, collect_outcomes, outcome_arrays
+from shared.config import CostConfig
+from shared.cost import answer_cost
+from shared.prompts import qa_prompt
+from shared.service_process import free_port
+from shared.types import GenerationRequest, SamplingParams
+
+
+def percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    a = np.array(values)
+    return {
+        "n": len(values),
+        "p50_ms": float(np.percentile(a, 50)),
+        "p95_ms": float(np.percentile(a, 95)),
+        "p99_ms": float(np.percentile(a, 99)),
+    }
+
+
+def costs_per_1000(outcomes: list[Outcome], escalate: np.ndarray, cost: CostConfig) -> dict:
+    edge = np.array([answer_cost(cost, o.edge.seconds, 0, 0) for o in outcomes])
+    cloud = np.array([answer_cost(cost, 0.0, o.cloud.prompt_tokens, o.cloud.completion_tokens) for o in outcomes])
+    return {
+        "edge_only": float(edge.mean() * 1000),
+        "cloud_only": float(cloud.mean() * 1000),
+        # the cascade always pays the edge, and the cloud for what it escalates
+        "cascade": float((edge + np.where(escalate, cloud, 0.0)).mean() * 1000),
+    }
+
+
+async def ttft(agent, questions: list[str]) -> dict:
+    edge, cloud = [], []
+    for q in questions:
+        ids = agent.runner.tokenize(qa_prompt(q))
+        started = time.perf_counter()
+        async with aclosing(agent.runner.astream(ids, SamplingParams(max_tokens=4))) as stream:
+            async for _ in stream:
+                edge.append((time.perf_counter() - started) * 1000)
+                break
+        r = await agent.client.generate(GenerationRequest("ttft", SamplingParams(max_tokens=4), prompt=qa_prompt(q)))
+        cloud.append(r.client_ttft_ms)
+    return {"edge": percentiles(edge), "cloud": percentiles(cloud)}
+
+
+async def run(args: argparse.Namespace, cloud_address: str) -> dict:
+    calibration, evaluation = split(builtin(args.sets.split(",")), seed=args.seed)
+    evaluation = evaluation[: args.n]
+    async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
+        estimator = agent.config.edge.estimator
+        cloud_model = (await agent.client.model_info()).model_id
+        cal = await collect_outcomes(agent.cascade, calibration, args.memo, cloud_model=cloud_model)
+        ev = await collect_outcomes(agent.cascade, evaluation, args.memo, cloud_model=cloud_model)
+        threshold = threshold_for_share(cascade_curve(*outcome_arrays(cal, estimator)), 0.5).threshold
+        held = evaluate_threshold(*outcome_arrays(ev, estimator), threshold)
+        cost = agent.config.cost
+        escalate = outcome_arrays(ev, estimator)[0] < threshold
+        first_tokens = await ttft(agent, [i.question for i in evaluation[:20]])
+
+    paths: dict[str, list[float]] = {"cache": [], "edge": [], "cloud": [], "degraded": []}
+    async with edge_agent_for_benchmark(cloud_address, args.threads, cache_enabled=True) as agent:
+        policy = Policy(threshold=threshold)
+        escalated = []
+        for item in evaluation:
+            r = await agent.cascade.answer(Query(question=item.question, policy=policy))
+            paths[r.served_by].append(r.total_ms)
+            if r.served_by == "cloud":
+                escalated.append(item.question)
+        for question in escalated:
+            paths["cache"].append((await agent.cascade.answer(Query(question=question, policy=policy))).total_ms)
+    async with edge_agent_for_benchmark(f"127.0.0.1:{free_port()}", args.threads, breaker_failures=10**6) as agent:
+        for item in evaluation[: args.degraded]:
+            r = await agent.cascade.answer(Query(question=item.question, policy=Policy(threshold=1.0)))
+            paths["degraded"].append(r.total_ms)
+
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "estimator": estimator,
+        "threshold_for_50pct_cloud_share": threshold,
+        "held_out": {"cloud_share": held.cloud_share, "accuracy": held.accuracy},
+        "latency_by_path": {k: percentiles(v) for k, v in paths.items()},
+        "time_to_first_token": first_tokens,
+        "cost_model": cost.model_dump(),
+        "cost_per_1000_queries": costs_per_1000(ev, escalate, cost),
+        "accuracy": {
+            "edge_only": float(np.mean([o.edge_correct for o in ev])),
+            "cloud_only": float(np.mean([o.cloud_correct for o in ev])),
+            "cascade": held.accuracy,
+        },
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
+    parser.add_argument("--backend", default="vllm", choices=["vllm", "llamacpp"], help="cloud engine to start")
+    parser.add_argument("--sets", default="capitals,regions,arithmetic")
+    parser.add_argument("--n", type=int, default=100, help="evaluation questions through the live cascade")
+    parser.add_argument("--degraded", type=int, default=20, help="questions asked with the cloud unreachable")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memo", type=Path, default=RESULTS_DIR / "cache" / "outcomes.jsonl")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latency.json")
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        address = args.cloud_address or stack.enter_context(cloud_for_benchmark(args.backend)).address
+        report = asyncio.run(run(args, address))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(
+        f"threshold {report['threshold_for_50pct_cloud_share']:.4f} ({report['estimator']}), held-out share "
+        f"{report['held_out']['cloud_share']:.2f}, accuracy {report['held_out']['accuracy']:.3f}"
+    )
+    print(f"{'path':<10}{'n':>5}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    for path, row in report["latency_by_path"].items():
+        if row["n"]:
+            print(f"{path:<10}{row['n']:>5}{row['p50_ms']:>10.1f}{row['p95_ms']:>10.1f}{row['p99_ms']:>10.1f}")
+    t = report["time_to_first_token"]
+    print(f"time to first token p50: edge {t['edge']['p50_ms']:.1f} ms, cloud {t['cloud']['p50_ms']:.1f} ms")
+    c, a = report["cost_per_1000_queries"], report["accuracy"]
+    for name in ("edge_only", "cloud_only", "cascade"):
+        print(f"cost per 1,000 queries, {name:<10}: {c[name]:.4f}  (accuracy {a[name]:.3f})")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

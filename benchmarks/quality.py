@@ -1,0 +1,155 @@
+"""Quality versus cloud share, per confidence estimator, on the evaluation split of the labeled sets.
+
+`python -m benchmarks.quality [--cloud-address HOST:PORT | --backend vllm] [--limit N]` runs every evaluation
+question through the real edge model and the real cloud service (answers memoized under
+benchmarks/results/cache/, so reruns are cheap), sweeps the threshold of each estimator, adds the baselines
+(edge only, cloud only, random escalation at the same share, oracle) and writes benchmarks/results/quality.json
+and quality.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark
+from edge.calibrate import accuracy_at_share, cascade_curve, roc_auc
+from edge.confidence import ESTIMATORS
+from edge.labeled import builtin, split
+from edge.outcomes import Outcome, collect_outcomes
+
+SHARES = (0.25, 0.5, 0.75)
+
+
+def summarize(outcomes: list[Outcome]) -> dict:
+    edge_ok = np.array([o.edge_correct for o in outcomes])
+    cloud_ok = np.array([o.cloud_correct for o in outcomes])
+    edge_acc, cloud_acc = float(edge_ok.mean()), float(cloud_ok.mean())
+    gain = cloud_ok.astype(int) - edge_ok.astype(int)
+    oracle = cascade_curve(-gain.astype(float), edge_ok, cloud_ok)  # escalate where the cloud gains most first
+    result = {
+        "questions": len(outcomes),
+        "edge_only_accuracy": edge_acc,
+        "cloud_only_accuracy": cloud_acc,
+        "oracle": {
+            "cloud_share": float((~edge_ok).mean()),
+            "accuracy": float((edge_ok | cloud_ok).mean()),
+            "curve": [[p.cloud_share, p.accuracy] for p in oracle],
+        },
+        "random": {f"{s:.2f}": (1 - s) * edge_acc + s * cloud_acc for s in SHARES},
+        "oracle_at": {f"{s:.2f}": accuracy_at_share(oracle, s) for s in SHARES},
+        "estimators": {},
+    }
+    for name in ESTIMATORS:
+        scores = np.array([o.score(name) for o in outcomes])
+        curve = cascade_curve(scores, edge_ok, cloud_ok)
+        reaching = [p for p in curve if p.accuracy >= 0.95 * cloud_acc]
+        result["estimators"][name] = {
+            "auroc": roc_auc(scores, edge_ok),
+            "accuracy_at": {f"{s:.2f}": accuracy_at_share(curve, s) for s in SHARES},
+            "x_cloud_only_at": {
+                f"{s:.2f}": accuracy_at_share(curve, s) / cloud_acc if cloud_acc else None for s in SHARES
+            },
+            "min_share_for_95pct_cloud_only": min(p.cloud_share for p in reaching) if reaching else None,
+            "curve": [[p.cloud_share, p.accuracy, p.threshold] for p in curve],
+        }
+    return result
+
+
+def plot(summary: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for name, est in summary["estimators"].items():
+        xs, ys = zip(*[(p[0], p[1]) for p in est["curve"]], strict=True)
+        ax.plot(xs, ys, label=f"{name} (AUROC {est['auroc']:.2f})")
+    e, c = summary["edge_only_accuracy"], summary["cloud_only_accuracy"]
+    ax.plot([0, 1], [e, c], "k--", label="random escalation")
+    ox, oy = zip(*summary["oracle"]["curve"], strict=True)
+    ax.plot(ox, oy, "k:", label="oracle")
+    ax.scatter([0, 1], [e, c], c="k", zorder=5)
+    ax.annotate("edge only", (0, e), textcoords="offset points", xytext=(5, -12))
+    ax.annotate("cloud only", (1, c), textcoords="offset points", xytext=(-60, -12))
+    ax.set_xlabel("cloud share (fraction of queries escalated)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Tandem cascade, {summary['questions']} held-out questions")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def print_table(summary: dict) -> None:
+    print(
+        f"{summary['questions']} evaluation questions: edge only {summary['edge_only_accuracy']:.3f}, "
+        f"cloud only {summary['cloud_only_accuracy']:.3f}, oracle {summary['oracle']['accuracy']:.3f} "
+        f"at cloud share {summary['oracle']['cloud_share']:.2f}"
+    )
+    print(
+        f"{'estimator':<14}{'AUROC':>7}"
+        + "".join(f"{'acc@' + s:>10}" for s in summary["random"])
+        + f"{'x cloud@0.50':>14}{'share for 95%':>15}"
+    )
+    for name, est in summary["estimators"].items():
+        share95 = est["min_share_for_95pct_cloud_only"]
+        print(
+            f"{name:<14}{est['auroc']:>7.3f}"
+            + "".join(f"{v:>10.3f}" for v in est["accuracy_at"].values())
+            + f"{est['x_cloud_only_at']['0.50'] or float('nan'):>14.3f}"
+            + f"{share95 if share95 is not None else float('nan'):>15.2f}"
+        )
+    print(f"{'random':<14}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["random"].values()))
+    print(f"{'oracle':<14}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["oracle_at"].values()))
+
+
+async def run(args: argparse.Namespace, cloud_address: str) -> dict:
+    _, evaluation = split(builtin(args.sets.split(",")), seed=args.seed)
+    if args.limit:
+        evaluation = evaluation[: args.limit]
+    async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
+        cloud_model = (await agent.client.model_info()).model_id
+        outcomes = await collect_outcomes(agent.cascade, evaluation, args.memo, cloud_model=cloud_model)
+    summary = summarize(outcomes)
+    summary.update(
+        date=time.strftime("%Y-%m-%d"),
+        edge_model=agent.cascade.edge_model,
+        cloud_model=cloud_model,
+        sets=args.sets,
+        seed=args.seed,
+    )
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
+    parser.add_argument("--backend", default="vllm", choices=["vllm", "llamacpp"], help="cloud engine to start")
+    parser.add_argument("--sets", default="capitals,regions,arithmetic")
+    parser.add_argument("--limit", type=int, default=0, help="at most this many evaluation questions (0: all)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memo", type=Path, default=RESULTS_DIR / "cache" / "outcomes.jsonl")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "quality.json")
+    args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        address = args.cloud_address or stack.enter_context(cloud_for_benchmark(args.backend)).address
+        summary = asyncio.run(run(args, address))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summary, indent=2))
+    plot(summary, args.out.with_suffix(".png"))
+    print_table(summary)
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()
