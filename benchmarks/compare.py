@@ -26,7 +26,7 @@ import httpx
 from llama_cpp import Llama
 
 from benchmarks.daemon_overhead import measure as measure_daemon
-from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
 from cloud.model_prep import default_model_dir
 from edge.cloud_client import CloudClient
 from edge.local_model import default_edge_gguf
@@ -187,6 +187,7 @@ def main() -> None:
     parser.add_argument("--cloud-api-key", default="", help="its API key, if it requires one")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "compare.json")
     args = parser.parse_args()
+    quiet_logs()
     report: dict = {"date": time.strftime("%Y-%m-%d")}
     if "edge" in args.parts:
         e = report["edge"] = compare_edge(min(args.tokens, 32), args.rounds, args.threads)

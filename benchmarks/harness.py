@@ -10,8 +10,14 @@ from pathlib import Path
 from cloud.launcher import CloudProcess
 from edge.agent import EdgeAgent
 from shared.config import load_config
+from shared.logging_setup import configure_logging
 
 RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def quiet_logs() -> None:
+    """Benchmarks print their own tables; expected warnings (e.g. degraded answers on purpose) stay out."""
+    configure_logging("ERROR", "text")
 
 
 @contextlib.contextmanager

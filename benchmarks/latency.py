@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark, quiet_logs
 from edge.calibrate import cascade_curve, evaluate_threshold, threshold_for_share
 from edge.cascade import Policy, Query
 from edge.labeled import builtin, split
@@ -121,7 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
     parser.add_argument("--backend", default="vllm", choices=["vllm", "llamacpp"], help="cloud engine to start")
-    parser.add_argument("--sets", default="capitals,regions,arithmetic")
+    parser.add_argument("--sets", default="capitals", help="comma-separated built-in sets: capitals,regions,arithmetic")
     parser.add_argument("--n", type=int, default=100, help="evaluation questions through the live cascade")
     parser.add_argument("--degraded", type=int, default=20, help="questions asked with the cloud unreachable")
     parser.add_argument("--seed", type=int, default=0)
@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--memo", type=Path, default=RESULTS_DIR / "cache" / "outcomes.jsonl")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latency.json")
     args = parser.parse_args()
+    quiet_logs()
     with contextlib.ExitStack() as stack:
         address = args.cloud_address or stack.enter_context(cloud_for_benchmark(args.backend)).address
         report = asyncio.run(run(args, address))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark, quiet_logs
 from edge.calibrate import accuracy_at_share, cascade_curve, roc_auc
 from edge.confidence import ESTIMATORS
 from edge.labeled import builtin, split
@@ -134,13 +134,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
     parser.add_argument("--backend", default="vllm", choices=["vllm", "llamacpp"], help="cloud engine to start")
-    parser.add_argument("--sets", default="capitals,regions,arithmetic")
+    parser.add_argument("--sets", default="capitals", help="comma-separated built-in sets: capitals,regions,arithmetic")
     parser.add_argument("--limit", type=int, default=0, help="at most this many evaluation questions (0: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memo", type=Path, default=RESULTS_DIR / "cache" / "outcomes.jsonl")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "quality.json")
     args = parser.parse_args()
+    quiet_logs()
     with contextlib.ExitStack() as stack:
         address = args.cloud_address or stack.enter_context(cloud_for_benchmark(args.backend)).address
         summary = asyncio.run(run(args, address))

@@ -116,13 +116,14 @@ def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> Ge
         raise InvalidRequest("request needs one input: prompt or chat")
     if kind == "prompt" and not msg.prompt.strip():
         raise InvalidRequest("prompt is empty")
-    if msg.top_logprobs > limits.max_top_logprobs:
+    top_logprobs = msg.top_logprobs if msg.HasField("top_logprobs") else None
+    if top_logprobs is not None and top_logprobs > limits.max_top_logprobs:
         raise InvalidRequest(f"top_logprobs={msg.top_logprobs} exceeds this server's cap of {limits.max_top_logprobs}")
     return GenerationRequest(
         request_id=_request_id(msg.request_id),
         sampling=_sampling(msg, limits),
         prompt=msg.prompt if kind == "prompt" else None,
         messages=_messages(msg) if kind == "chat" else None,
-        top_logprobs=msg.top_logprobs,
+        top_logprobs=top_logprobs,
         edge_context=_edge_context(msg),
     )

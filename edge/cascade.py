@@ -49,6 +49,7 @@ class Query:
     seed: int | None = None
     policy: Policy = field(default_factory=Policy)
     request_id: str = ""
+    logprobs: bool = False  # ask the cloud for per-token log-probs too (the edge always has them)
 
 
 @dataclass(frozen=True)
@@ -265,7 +266,12 @@ class Cascade:
         sampling = self.sampling_for(query)
         prompt, messages = self._prompt(query)
         request = GenerationRequest(
-            request_id, sampling, prompt=prompt, messages=messages, top_logprobs=0, edge_context=edge_context
+            request_id,
+            sampling,
+            prompt=prompt,
+            messages=messages,
+            top_logprobs=0 if query.logprobs else None,
+            edge_context=edge_context,
         )
         outcome = await self.escalator.ask(request)
         r = outcome.result

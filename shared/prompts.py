@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-# One example per kind of short factual question, so a base model learns the format, not one topic.
+# Two worked examples teach a base model the answer format. Measured on the labeled sets: adding one example
+# per topic (region, arithmetic) made both default models worse on capitals (edge 0.24 -> 0.08, cloud
+# 0.51 -> 0.11), because tiny models copy the surface of the examples.
 FEW_SHOT_QA = (
     ("What is the capital of Italy?", "Rome"),
-    ("Which continent is Japan in?", "Asia"),
-    ("What is 12 plus 5?", "17"),
+    ("What is the capital of Japan?", "Tokyo"),
 )
 FEW_SHOT_QA_PREFIX = "".join(f"Q: {q}\nA: {a}\n" for q, a in FEW_SHOT_QA)
 QA_STOP = ("\n",)

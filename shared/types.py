@@ -47,7 +47,7 @@ class GenerationRequest:
     sampling: SamplingParams
     prompt: str | None = None
     messages: tuple[ChatMessage, ...] | None = None
-    top_logprobs: int = 0
+    top_logprobs: int | None = None  # None: no log-probs; 0: the sampled token's; N: plus N alternatives
     edge_context: EdgeContext | None = None
 
 

@@ -27,7 +27,9 @@ def request_to_proto(req: GenerationRequest, model: str = "") -> pb.GenerateRequ
     sampling = pb.SamplingParams(max_tokens=s.max_tokens, temperature=s.temperature, top_p=s.top_p, stop=list(s.stop))
     if s.seed is not None:
         sampling.seed = s.seed
-    msg = pb.GenerateRequest(request_id=req.request_id, model=model, sampling=sampling, top_logprobs=req.top_logprobs)
+    msg = pb.GenerateRequest(request_id=req.request_id, model=model, sampling=sampling)
+    if req.top_logprobs is not None:
+        msg.top_logprobs = req.top_logprobs
     if req.messages is not None:
         msg.chat.messages.extend(pb.ChatMessage(role=m.role, content=m.content) for m in req.messages)
     else:

@@ -49,7 +49,10 @@ class LlamaCppBackend:
         completion = 0
         self._in_flight += 1
         stream = runner.astream(
-            prompt_ids, request.sampling, request.top_logprobs, on_start=lambda: started.append(time.perf_counter())
+            prompt_ids,
+            request.sampling,
+            request.top_logprobs or 0,
+            on_start=lambda: started.append(time.perf_counter()),
         )
         try:
             async with aclosing(stream):
@@ -57,7 +60,9 @@ class LlamaCppBackend:
                     completion += 1
                     yield GenerationChunk(
                         text=step.text,
-                        tokens=(TokenLogprob(step.token_id, step.token, step.logprob, step.top),),
+                        tokens=(TokenLogprob(step.token_id, step.token, step.logprob, step.top),)
+                        if request.top_logprobs is not None
+                        else (),
                         finish_reason=step.finish_reason,
                         prompt_tokens=len(prompt_ids),
                         completion_tokens=completion,

@@ -142,9 +142,9 @@ class VllmBackend:
             self._engine = None
 
 
-def _token_logprobs(token_ids, logprobs, top_n: int) -> tuple[TokenLogprob, ...]:
+def _token_logprobs(token_ids, logprobs, top_n: int | None) -> tuple[TokenLogprob, ...]:
     """vLLM gives per position a dict token_id -> Logprob holding the sampled token and the top-n."""
-    if logprobs is None:
+    if logprobs is None or top_n is None:
         return ()
     result = []
     for token_id, position in zip(token_ids, logprobs, strict=True):

@@ -167,9 +167,8 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
         chat = model_cls is ChatCompletionRequest
         if body.stream:
             return StreamingResponse(responses.stream_events(result, model_name, chat), media_type="text/event-stream")
-        with_logprobs = bool(body.logprobs) if chat else body.logprobs is not None
         build = responses.chat_completion if chat else responses.completion
-        return JSONResponse(build(result, model_name, with_logprobs))
+        return JSONResponse(build(result, model_name, body.wants_logprobs()))
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request):

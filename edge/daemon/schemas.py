@@ -40,6 +40,9 @@ class _Common(BaseModel):
             raise ValueError("stop takes up to 4 non-empty strings")
         return v
 
+    def wants_logprobs(self) -> bool:
+        raise NotImplementedError
+
     def _stop_tuple(self) -> tuple[str, ...] | None:
         if self.stop is None:
             return None
@@ -59,6 +62,7 @@ class _Common(BaseModel):
             seed=self.seed,
             policy=Policy(self.tandem.route, self.tandem.threshold),
             request_id=request_id,
+            logprobs=self.wants_logprobs(),
             **inputs,
         )
 
@@ -74,6 +78,9 @@ class ChatCompletionRequest(_Common):
     max_completion_tokens: int | None = Field(None, ge=1)
     logprobs: bool = False
     top_logprobs: int | None = Field(None, ge=0, le=20)
+
+    def wants_logprobs(self) -> bool:
+        return self.logprobs
 
     def to_query(self, max_input_chars: int, request_id: str) -> Query:
         if self.max_completion_tokens is not None and self.max_tokens is None:
@@ -108,6 +115,9 @@ class CompletionRequest(_Common):
         if v:
             raise ValueError("echo is not supported")
         return v
+
+    def wants_logprobs(self) -> bool:
+        return self.logprobs is not None
 
     def to_query(self, max_input_chars: int, request_id: str) -> Query:
         assert isinstance(self.prompt, str)

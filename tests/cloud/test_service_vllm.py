@@ -40,11 +40,21 @@ async def test_streams_answer_with_logprobs_and_usage(client, hf_tokenizer):
 
 async def test_chat_request(client):
     request = GenerationRequest(
-        "t-chat", SamplingParams(max_tokens=12, stop=("\n",)), messages=(ChatMessage("user", "What is 2 + 2?"),)
+        "t-chat",
+        SamplingParams(max_tokens=12, stop=("\n",)),
+        messages=(ChatMessage("user", "What is 2 + 2?"),),
+        top_logprobs=0,
     )
     result = await client.generate(request)
     assert result.text.strip()
     assert_well_formed(result, top_logprobs=0)
+
+
+async def test_log_probs_only_when_asked(client):
+    request = GenerationRequest("t-nolp", SamplingParams(max_tokens=6), prompt="The sky is")
+    result = await client.generate(request)
+    assert result.completion_tokens == 6 and result.text
+    assert result.tokens == ()
 
 
 async def test_max_tokens_ends_with_length(client):
