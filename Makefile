@@ -50,6 +50,8 @@ bench: models
 	$(PY) -m benchmarks.cloud_streams
 	$(PY) -m benchmarks.edge_logprobs
 	$(PY) -m benchmarks.cache_hits
+	$(PY) -m benchmarks.daemon_overhead
+	$(PY) -m benchmarks.semantic_cache
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -24,7 +24,9 @@ from shared.config import load_config
 from shared.service_process import free_port
 
 LOCAL = ["What is the capital of France?", "What is the capital of Germany?", "What is the capital of Spain?"]
-CACHED = [f"What is the capital of region {i}?" for i in range(10)]
+CACHED_COUNTRIES = ["Peru", "Chile", "Kenya", "Ghana", "Nepal", "Laos", "Chad", "Mali", "Oman", "Fiji"]
+CACHED = [f"What is the capital of {c}?" for c in CACHED_COUNTRIES]
+PARAPHRASED = [f"what's {c}'s capital city?" for c in CACHED_COUNTRIES]  # semantic hits of CACHED
 
 
 def p50(values: list[float]) -> float:
@@ -35,7 +37,7 @@ async def in_process(data_dir: str, cloud: str, n: int, threads: int) -> list[fl
     config = load_config(overrides={"data_dir": data_dir, "edge": {"cloud_address": cloud, "threads": threads}})
     async with EdgeAgent(config) as agent:
         for q in CACHED:  # seeds the cache the daemon will serve from
-            agent.cache.put(agent.cascade.cache_key_for(Query(question=q)), q, "Somewhere", "bench", None, {}, 3600)
+            await agent.cascade.store_answer(Query(question=q), "Somewhere", "bench", 3600)
         latencies = []
         for i in range(n):
             started = time.perf_counter()
@@ -44,7 +46,7 @@ async def in_process(data_dir: str, cloud: str, n: int, threads: int) -> list[fl
     return latencies
 
 
-def through_http(base_url: str, questions: list[str], n: int, route: str) -> list[float]:
+def through_http(base_url: str, questions: list[str], n: int, route: str, expect: str | None = None) -> list[float]:
     latencies = []
     with httpx.Client(base_url=base_url, timeout=60) as http:
         for i in range(n):
@@ -57,6 +59,9 @@ def through_http(base_url: str, questions: list[str], n: int, route: str) -> lis
             reply = http.post("/v1/chat/completions", json=body)
             latencies.append((time.perf_counter() - started) * 1000)
             reply.raise_for_status()
+            served_by = reply.json()["tandem"]["served_by"]
+            if expect and served_by != expect:
+                raise RuntimeError(f"{questions[i % len(questions)]!r} was served by {served_by}, not {expect}")
     return latencies
 
 
@@ -68,7 +73,8 @@ def measure(n: int, threads: int) -> dict:
         with DaemonProcess(flags, data_dir=data_dir, startup_timeout_s=120) as daemon:
             through_http(daemon.base_url, LOCAL, 3, "edge")  # warm-up
             local_http = through_http(daemon.base_url, LOCAL, n, "edge")
-            cache_http = through_http(daemon.base_url, CACHED, n, "auto")
+            cache_http = through_http(daemon.base_url, CACHED, n, "auto", expect="cache")
+            semantic_http = through_http(daemon.base_url, PARAPHRASED, n, "auto", expect="cache")
     return {
         "n": n,
         "edge_in_process_p50_ms": p50(local_inproc),
@@ -76,6 +82,7 @@ def measure(n: int, threads: int) -> dict:
         "daemon_overhead_p50_ms": p50(local_http) - p50(local_inproc),
         "cache_hit_http_p50_ms": p50(cache_http),
         "cache_hit_http_p95_ms": sorted(cache_http)[int(0.95 * (len(cache_http) - 1))],
+        "semantic_hit_http_p50_ms": p50(semantic_http),
     }
 
 

@@ -30,6 +30,12 @@ class EdgeAgent:
         self.cache = open_cache(config) if edge.cache_enabled else None
         self.client = CloudClient(edge.cloud_address, api_key=edge.cloud_api_key, timeout_s=edge.cloud_timeout_s)
         self.breaker = CircuitBreaker(edge.breaker_failures, edge.breaker_reset_s)
+        self.semantic = None
+        if self.cache is not None and edge.semantic_cache:
+            from edge.embeddings import SentenceEmbedder
+            from edge.semantic_cache import SemanticMatcher
+
+            self.semantic = SemanticMatcher(self.cache, SentenceEmbedder(edge.embed_threads), edge.semantic_threshold)
         self.cascade = Cascade(
             runner=self.runner,
             estimator=create_estimator(edge.estimator, edge.quantile),
@@ -37,6 +43,7 @@ class EdgeAgent:
             cache=self.cache,
             config=edge,
             cost=config.cost,
+            semantic=self.semantic,
         )
 
     async def __aenter__(self) -> EdgeAgent:

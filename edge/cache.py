@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
+
 from edge.sqlite_db import open_db
 from shared.types import SamplingParams
 
@@ -26,7 +28,8 @@ CREATE TABLE IF NOT EXISTS answers (
     created REAL NOT NULL,
     expires REAL NOT NULL,
     last_used REAL NOT NULL,
-    hits INTEGER NOT NULL DEFAULT 0
+    hits INTEGER NOT NULL DEFAULT 0,
+    embedding BLOB
 );
 CREATE INDEX IF NOT EXISTS answers_last_used ON answers(last_used);
 """
@@ -56,8 +59,18 @@ class CacheStore(Protocol):
     def get(self, key: str) -> CachedAnswer | None: ...
 
     def put(
-        self, key: str, question: str, answer: str, model: str, confidence: float | None, meta: dict, ttl_s: float
+        self,
+        key: str,
+        question: str,
+        answer: str,
+        model: str,
+        confidence: float | None,
+        meta: dict,
+        ttl_s: float,
+        embedding: np.ndarray | None = None,
     ) -> None: ...
+
+    def embeddings(self) -> list[tuple[str, np.ndarray]]: ...
 
     def stats(self) -> CacheStats: ...
 
@@ -94,6 +107,9 @@ class SqliteCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._db = open_db(self.path, _SCHEMA, "NORMAL")  # a lost answer is re-asked: no need for FULL
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(answers)")}
+        if "embedding" not in columns:  # a cache written before semantic matching existed
+            self._db.execute("ALTER TABLE answers ADD COLUMN embedding BLOB")
 
     def get(self, key: str) -> CachedAnswer | None:
         now = self._clock()
@@ -109,16 +125,25 @@ class SqliteCache:
         return CachedAnswer(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7] + 1)
 
     def put(
-        self, key: str, question: str, answer: str, model: str, confidence: float | None, meta: dict, ttl_s: float
+        self,
+        key: str,
+        question: str,
+        answer: str,
+        model: str,
+        confidence: float | None,
+        meta: dict,
+        ttl_s: float,
+        embedding: np.ndarray | None = None,
     ) -> None:
         now = self._clock()
+        blob = None if embedding is None else np.asarray(embedding, dtype=np.float32).tobytes()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute(
                     "INSERT OR REPLACE INTO answers (key, question, answer, model, confidence, meta, created, "
-                    "expires, last_used, hits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                    (key, question, answer, model, confidence, json.dumps(meta), now, now + ttl_s, now),
+                    "expires, last_used, hits, embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                    (key, question, answer, model, confidence, json.dumps(meta), now, now + ttl_s, now, blob),
                 )
                 self._db.execute("DELETE FROM answers WHERE expires <= ?", (now,))
                 self._db.execute(
@@ -130,6 +155,14 @@ class SqliteCache:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def embeddings(self) -> list[tuple[str, np.ndarray]]:
+        """(key, vector) of every live answer stored with an embedding: rebuilds the semantic index at start."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, embedding FROM answers WHERE embedding IS NOT NULL AND expires > ?", (self._clock(),)
+            ).fetchall()
+        return [(key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows]
 
     def stats(self) -> CacheStats:
         with self._lock:

@@ -14,6 +14,7 @@ from typing import Literal
 from edge.cache import CacheStore, cache_key, normalize_text
 from edge.confidence import ConfidenceEstimator
 from edge.escalation import CloudEscalator, CloudOutcome
+from edge.semantic_cache import SemanticMatcher
 from shared.config import CostConfig, EdgeConfig
 from shared.cost import answer_cost
 from shared.errors import InvalidRequest, Overloaded
@@ -74,6 +75,7 @@ class CascadeResult:
     cloud_model: str | None
     finish_reason: str
     tokens: tuple[TokenLogprob, ...] = ()  # per-token log-probs of the served answer, when known
+    cache_similarity: float | None = None  # set for a semantic cache hit (1.0 is never reported: exact hits)
 
     def provenance(self) -> str:
         conf = "-" if self.confidence is None else f"{self.confidence:.3f}"
@@ -112,6 +114,7 @@ class Cascade:
         cache: CacheStore | None,
         config: EdgeConfig,
         cost: CostConfig,
+        semantic: SemanticMatcher | None = None,
     ) -> None:
         self.runner = runner
         self.estimator = estimator
@@ -121,6 +124,7 @@ class Cascade:
         self.cost = cost
         self.edge_model = runner.model_path.stem
         self.local_waiting = 0  # local generations queued or running on the single model context
+        self.semantic = semantic
 
     def sampling_for(self, query: Query) -> SamplingParams:
         stop = (
@@ -140,6 +144,10 @@ class Cascade:
         """Exactly what the models see for this query (a rendered prompt, or the messages as JSON)."""
         prompt, messages = self._prompt(query)
         return prompt if prompt is not None else json.dumps([[m.role, m.content] for m in messages or ()])
+
+    def _params_key(self, query: Query) -> str:
+        """Everything but the text that changes an answer: a semantic hit must match it exactly."""
+        return cache_key("", self.sampling_for(query), self.config.prompt_style)
 
     def cache_key_for(self, query: Query) -> str:
         return cache_key(self._cache_text(query), self.sampling_for(query), self.config.prompt_style)
@@ -189,10 +197,14 @@ class Cascade:
 
         if self.cache is not None and query.policy.route != "edge":
             hit = await asyncio.to_thread(self.cache.get, key)
+            similarity = None
+            if hit is None and self.semantic is not None:
+                hit, similarity = await self.semantic.lookup(self._cache_text(query), self._params_key(query))
             if hit is not None:
-                return self._result(
+                result = self._result(
                     request_id, started, hit.answer, "cache", threshold, finish="stop", cloud_model=hit.model
                 )
+                return replace(result, cache_similarity=similarity)
 
         prompt_ids = await self._prompt_ids(query, sampling)
         draft: Draft | None = None
@@ -282,18 +294,29 @@ class Cascade:
                 "estimator": self.estimator.name,
                 "finish_reason": r.finish_reason.value,
             }
-            ttl = min(r.cache.ttl_seconds, self.config.cache_max_ttl_s)
-            await asyncio.to_thread(
-                self.cache.put,
-                self.cache_key_for(query),
-                normalize_text(self._cache_text(query)),
-                r.text,
-                r.model,
-                confidence,
-                meta,
-                ttl,
+            await self.store_answer(
+                query, r.text, r.model, min(r.cache.ttl_seconds, self.config.cache_max_ttl_s), confidence, meta
             )
         return outcome
+
+    async def store_answer(
+        self,
+        query: Query,
+        answer: str,
+        model: str,
+        ttl_s: float,
+        confidence: float | None = None,
+        meta: dict | None = None,
+    ) -> None:
+        """Caches an answer for exact and (with a semantic matcher) paraphrase lookups."""
+        if self.cache is None:
+            return
+        key, text = self.cache_key_for(query), self._cache_text(query)
+        meta = {**(meta or {}), "question": text, "params": self._params_key(query)}
+        embedding = await self.semantic.remember(key, text) if self.semantic is not None else None
+        await asyncio.to_thread(
+            self.cache.put, key, normalize_text(text), answer, model, confidence, meta, ttl_s, embedding
+        )
 
     async def _generate(self, prompt_ids: list[int], sampling: SamplingParams, threshold: float | None) -> Draft:
         if self.local_waiting >= self.config.max_local_queue:

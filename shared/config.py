@@ -93,6 +93,11 @@ class EdgeConfig(Section):
     cache_enabled: bool = Field(True, description="Keep cacheable cloud answers locally (SQLite).")
     cache_max_entries: int = Field(10_000, ge=1, description="Beyond this, least recently used answers go.")
     cache_max_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Upper bound on the TTL the cloud suggests.")
+    semantic_cache: bool = Field(
+        True, description="On an exact miss, serve the nearest cached answer of a paraphrase (same entities)."
+    )
+    semantic_threshold: float = Field(0.9, gt=0, le=1, description="Cosine similarity a semantic hit needs.")
+    embed_threads: int = Field(2, ge=1, description="onnxruntime threads for the sentence embedder.")
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
     max_local_queue: int = Field(

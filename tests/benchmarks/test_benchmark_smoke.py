@@ -7,6 +7,8 @@ import math
 import subprocess
 import sys
 
+from tests.settings import API_KEY
+
 
 def run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, timeout=timeout)
@@ -140,6 +142,8 @@ def test_compare_benchmark(tmp_path, vllm_cloud):
         "2",
         "--cloud-address",
         vllm_cloud.address,
+        "--cloud-api-key",
+        API_KEY,
         "--out",
         str(out),
         timeout=900,
@@ -149,3 +153,14 @@ def test_compare_benchmark(tmp_path, vllm_cloud):
     assert [r["concurrency"] for r in data["cloud"]["rows"]] == [1, 2]
     for row in data["cloud"]["rows"]:
         assert finite(row["throughput_ratio"], row["added_p50_ms"])
+
+
+def test_semantic_cache_benchmark(tmp_path):
+    out = tmp_path / "semantic.json"
+    run("benchmarks.semantic_cache", "--n", "8", "--out", str(out))
+    data = json.loads(out.read_text())
+    for name in ("guarded", "similarity_only"):
+        r = data[name]
+        assert finite(r["hit_rate"], r["false_hit_rate"], r["lookup_p50_ms"])
+        assert 0.0 <= r["false_hit_rate"] <= 1.0
+    assert data["guarded"]["false_hit_rate"] <= data["similarity_only"]["false_hit_rate"]
