@@ -21,13 +21,16 @@ import numpy as np
 from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark, quiet_logs
 from edge.calibrate import accuracy_at_share, cascade_curve, roc_auc
 from edge.confidence import ESTIMATORS
+from edge.embeddings import SentenceEmbedder
 from edge.labeled import builtin, split
 from edge.outcomes import Outcome, collect_outcomes
+from edge.router import KnnRouter, LabeledOutcomes, combine, fit_weight
 
 SHARES = (0.25, 0.5, 0.75)
 
 
-def summarize(outcomes: list[Outcome]) -> dict:
+def summarize(outcomes: list[Outcome], extra_scores: dict[str, np.ndarray] | None = None) -> dict:
+    """Curves, AUROC and shares for every estimator, plus any extra named score arrays (e.g. routers)."""
     edge_ok = np.array([o.edge_correct for o in outcomes])
     cloud_ok = np.array([o.cloud_correct for o in outcomes])
     edge_acc, cloud_acc = float(edge_ok.mean()), float(cloud_ok.mean())
@@ -46,8 +49,8 @@ def summarize(outcomes: list[Outcome]) -> dict:
         "oracle_at": {f"{s:.2f}": accuracy_at_share(oracle, s) for s in SHARES},
         "estimators": {},
     }
-    for name in ESTIMATORS:
-        scores = np.array([o.score(name) for o in outcomes])
+    named = {name: np.array([o.score(name) for o in outcomes]) for name in ESTIMATORS} | (extra_scores or {})
+    for name, scores in named.items():
         curve = cascade_curve(scores, edge_ok, cloud_ok)
         reaching = [p for p in curve if p.accuracy >= 0.95 * cloud_acc]
         result["estimators"][name] = {
@@ -96,30 +99,49 @@ def print_table(summary: dict) -> None:
         f"at cloud share {summary['oracle']['cloud_share']:.2f}"
     )
     print(
-        f"{'estimator':<14}{'AUROC':>7}"
+        f"{'estimator':<22}{'AUROC':>7}"
         + "".join(f"{'acc@' + s:>10}" for s in summary["random"])
         + f"{'x cloud@0.50':>14}{'share for 95%':>15}"
     )
     for name, est in summary["estimators"].items():
         share95 = est["min_share_for_95pct_cloud_only"]
         print(
-            f"{name:<14}{est['auroc']:>7.3f}"
+            f"{name:<22}{est['auroc']:>7.3f}"
             + "".join(f"{v:>10.3f}" for v in est["accuracy_at"].values())
             + f"{est['x_cloud_only_at']['0.50'] or float('nan'):>14.3f}"
             + f"{share95 if share95 is not None else float('nan'):>15.2f}"
         )
-    print(f"{'random':<14}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["random"].values()))
-    print(f"{'oracle':<14}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["oracle_at"].values()))
+    print(f"{'random':<22}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["random"].values()))
+    print(f"{'oracle':<22}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["oracle_at"].values()))
+
+
+def router_scores(calibration: list[Outcome], evaluation: list[Outcome]) -> tuple[dict[str, np.ndarray], dict]:
+    """kNN router fitted on the calibration split only; its mixing weight with mean log-prob too."""
+    embedder = SentenceEmbedder(threads=2)
+    cal_emb = embedder.embed([o.item.question for o in calibration])
+    ev_emb = embedder.embed([o.item.question for o in evaluation])
+    cal_edge = np.array([o.edge_correct for o in calibration])
+    cal_cloud = np.array([o.cloud_correct for o in calibration])
+    router = KnnRouter(LabeledOutcomes(cal_emb, cal_edge, cal_cloud))
+    cal_logprob = np.array([o.score("mean_logprob") for o in calibration])
+    weight = fit_weight(cal_logprob, router.confidence(cal_emb, leave_one_out=True), cal_edge, cal_cloud)
+    ev_router = router.confidence(ev_emb)
+    ev_logprob = np.array([o.score("mean_logprob") for o in evaluation])
+    scores = {"router": ev_router, "router+mean_logprob": combine(ev_logprob, ev_router, weight)}
+    return scores, {"k": router.k, "weight_on_logprob": weight, "fitted_on": len(calibration)}
 
 
 async def run(args: argparse.Namespace, cloud_address: str) -> dict:
-    _, evaluation = split(builtin(args.sets.split(",")), seed=args.seed)
+    calibration, evaluation = split(builtin(args.sets.split(",")), seed=args.seed)
     if args.limit:
-        evaluation = evaluation[: args.limit]
+        calibration, evaluation = calibration[: args.limit], evaluation[: args.limit]
     async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
         cloud_model = (await agent.client.model_info()).model_id
+        cal_outcomes = await collect_outcomes(agent.cascade, calibration, args.memo, cloud_model=cloud_model)
         outcomes = await collect_outcomes(agent.cascade, evaluation, args.memo, cloud_model=cloud_model)
-    summary = summarize(outcomes)
+    extra, router_info = router_scores(cal_outcomes, outcomes)
+    summary = summarize(outcomes, extra)
+    summary["router"] = router_info
     summary.update(
         date=time.strftime("%Y-%m-%d"),
         edge_model=agent.cascade.edge_model,

@@ -9,6 +9,9 @@ from edge.cloud_client import CloudClient
 from edge.confidence import create_estimator
 from edge.escalation import CloudEscalator
 from edge.local_model import load_local_model
+from edge.outcome_store import OutcomeStore
+from edge.routing import RouterGate
+from edge.semantic_cache import AsyncEmbedder, SemanticMatcher
 from shared.config import TandemConfig
 
 
@@ -30,12 +33,18 @@ class EdgeAgent:
         self.cache = open_cache(config) if edge.cache_enabled else None
         self.client = CloudClient(edge.cloud_address, api_key=edge.cloud_api_key, timeout_s=edge.cloud_timeout_s)
         self.breaker = CircuitBreaker(edge.breaker_failures, edge.breaker_reset_s)
-        self.semantic = None
-        if self.cache is not None and edge.semantic_cache:
+        self.outcomes = OutcomeStore(config.data_dir / "edge" / "outcomes.sqlite")
+        # One embedder serves the semantic cache and the router; neither is built when both are off.
+        wants_semantic = self.cache is not None and edge.semantic_cache
+        self.embedder = None
+        if wants_semantic or edge.router_enabled:
             from edge.embeddings import SentenceEmbedder
-            from edge.semantic_cache import SemanticMatcher
 
-            self.semantic = SemanticMatcher(self.cache, SentenceEmbedder(edge.embed_threads), edge.semantic_threshold)
+            self.embedder = AsyncEmbedder(SentenceEmbedder(edge.embed_threads))
+        self.semantic = (
+            SemanticMatcher(self.cache, self.embedder.dim, edge.semantic_threshold) if wants_semantic else None
+        )
+        self.routing = RouterGate(self.outcomes, edge) if edge.router_enabled else None
         self.cascade = Cascade(
             runner=self.runner,
             estimator=create_estimator(edge.estimator, edge.quantile),
@@ -43,7 +52,9 @@ class EdgeAgent:
             cache=self.cache,
             config=edge,
             cost=config.cost,
+            embedder=self.embedder,
             semantic=self.semantic,
+            routing=self.routing,
         )
 
     async def __aenter__(self) -> EdgeAgent:
@@ -56,4 +67,5 @@ class EdgeAgent:
         await self.client.close()
         if self.cache is not None:
             self.cache.close()
+        self.outcomes.close()
         self.runner.close()

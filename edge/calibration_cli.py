@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -79,6 +80,13 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
         memo = config.data_dir / "labeled" / "outcomes.jsonl"
         cal_out = await collect_outcomes(agent.cascade, calib, memo, cloud_model=cloud_model)
         held_out = await collect_outcomes(agent.cascade, held, memo, cloud_model=cloud_model)
+        if agent.embedder is not None:  # the router learns from every labeled answer
+            labeled = cal_out + held_out
+            vectors = await asyncio.to_thread(agent.embedder.embedder.embed, [o.item.question for o in labeled])
+            rows = [
+                (o.item.question, v, o.edge_correct, o.cloud_correct) for o, v in zip(labeled, vectors, strict=True)
+            ]
+            await asyncio.to_thread(agent.outcomes.replace_labeled, rows, "calibration")
 
     rows = []
     for name in names:

@@ -11,10 +11,13 @@ from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
+
 from edge.cache import CacheStore, cache_key, normalize_text
 from edge.confidence import ConfidenceEstimator
 from edge.escalation import CloudEscalator, CloudOutcome
-from edge.semantic_cache import SemanticMatcher
+from edge.routing import RouterGate
+from edge.semantic_cache import AsyncEmbedder, SemanticMatcher
 from shared.config import CostConfig, EdgeConfig
 from shared.cost import answer_cost
 from shared.errors import InvalidRequest, Overloaded
@@ -76,6 +79,8 @@ class CascadeResult:
     finish_reason: str
     tokens: tuple[TokenLogprob, ...] = ()  # per-token log-probs of the served answer, when known
     cache_similarity: float | None = None  # set for a semantic cache hit (1.0 is never reported: exact hits)
+    router_confidence: float | None = None  # stay-local score from labeled neighbours, when the router spoke
+    routed_before_generation: str | None = None  # "cloud" or "edge" when the router decided up front
 
     def provenance(self) -> str:
         conf = "-" if self.confidence is None else f"{self.confidence:.3f}"
@@ -114,7 +119,9 @@ class Cascade:
         cache: CacheStore | None,
         config: EdgeConfig,
         cost: CostConfig,
+        embedder: AsyncEmbedder | None = None,
         semantic: SemanticMatcher | None = None,
+        routing: RouterGate | None = None,
     ) -> None:
         self.runner = runner
         self.estimator = estimator
@@ -124,7 +131,9 @@ class Cascade:
         self.cost = cost
         self.edge_model = runner.model_path.stem
         self.local_waiting = 0  # local generations queued or running on the single model context
+        self.embedder = embedder
         self.semantic = semantic
+        self.routing = routing
 
     def sampling_for(self, query: Query) -> SamplingParams:
         stop = (
@@ -150,9 +159,10 @@ class Cascade:
         return cache_key("", self.sampling_for(query), self.config.prompt_style)
 
     def cache_key_for(self, query: Query) -> str:
-        return cache_key(self._cache_text(query), self.sampling_for(query), self.config.prompt_style)
+        return cache_key(self.query_text(query), self.sampling_for(query), self.config.prompt_style)
 
-    def _cache_text(self, query: Query) -> str:
+    def query_text(self, query: Query) -> str:
+        """The text that identifies a query: what caches, embeddings and feedback refer to."""
         if query.messages is not None:
             return "\n".join(f"{m.role}: {m.content}" for m in query.messages)
         return f"prompt: {query.prompt}" if query.prompt is not None else query.question
@@ -197,22 +207,55 @@ class Cascade:
 
         if self.cache is not None and query.policy.route != "edge":
             hit = await asyncio.to_thread(self.cache.get, key)
-            similarity = None
-            if hit is None and self.semantic is not None:
-                hit, similarity = await self.semantic.lookup(self._cache_text(query), self._params_key(query))
+            if hit is not None:
+                return self._result(
+                    request_id, started, hit.answer, "cache", threshold, finish="stop", cloud_model=hit.model
+                )
+
+        # Only after an exact miss: one embedding serves the semantic cache and the router.
+        vector = await self.embedder.embed(self.query_text(query)) if self.embedder is not None else None
+        if vector is not None and self.semantic is not None and query.policy.route != "edge":
+            hit, similarity = await self.semantic.lookup(self.query_text(query), self._params_key(query), vector)
             if hit is not None:
                 result = self._result(
                     request_id, started, hit.answer, "cache", threshold, finish="stop", cloud_model=hit.model
                 )
                 return replace(result, cache_similarity=similarity)
 
+        route, lp_threshold, decision = query.policy.route, threshold, None
+        if vector is not None and self.routing is not None and route == "auto":
+            decision = self.routing.decide(vector)
+            route = decision.route
+            lp_threshold = decision.threshold_for_logprob(threshold, self.config.router_weight)
+        result = await self._generate_or_escalate(
+            query, request_id, started, sampling, route, threshold, lp_threshold, vector
+        )
+        if decision is None:
+            return result
+        return replace(
+            result,
+            router_confidence=decision.confidence,
+            routed_before_generation=None if decision.route == "auto" else decision.route,
+        )
+
+    async def _generate_or_escalate(
+        self,
+        query: Query,
+        request_id: str,
+        started: float,
+        sampling: SamplingParams,
+        route: str,
+        threshold: float,
+        lp_threshold: float,
+        vector: np.ndarray | None,
+    ) -> CascadeResult:
         prompt_ids = await self._prompt_ids(query, sampling)
         draft: Draft | None = None
-        if query.policy.route != "cloud":
-            early = self.config.early_escalation and query.policy.route == "auto"
-            draft = await self._generate(prompt_ids, sampling, threshold if early else None)
+        if route != "cloud":
+            early = self.config.early_escalation and route == "auto"
+            draft = await self._generate(prompt_ids, sampling, lp_threshold if early else None)
             score = self.estimator.score(draft.steps)
-            if query.policy.route == "edge" or (score >= threshold and not draft.stopped_early):
+            if route == "edge" or (score >= lp_threshold and not draft.stopped_early):
                 return self._edge_result(request_id, started, draft, score, threshold)
 
         edge_context = None
@@ -221,7 +264,7 @@ class Cascade:
                 draft.text, self.estimator.score(draft.steps), self.estimator.name, self.edge_model
             )
         cloud_started = time.perf_counter()
-        outcome = await self.escalate(query, request_id, edge_context)
+        outcome = await self.escalate(query, request_id, edge_context, vector)
         cloud_ms = (time.perf_counter() - cloud_started) * 1000
         if outcome.result is not None:
             r = outcome.result
@@ -273,7 +316,9 @@ class Cascade:
         sampling = self.sampling_for(query)
         return await self._generate(await self._prompt_ids(query, sampling), sampling, None)
 
-    async def escalate(self, query: Query, request_id: str, edge_context: EdgeContext | None = None) -> CloudOutcome:
+    async def escalate(
+        self, query: Query, request_id: str, edge_context: EdgeContext | None = None, vector: np.ndarray | None = None
+    ) -> CloudOutcome:
         """Asks the cloud (never raises) and caches a cacheable answer."""
         sampling = self.sampling_for(query)
         prompt, messages = self._prompt(query)
@@ -294,9 +339,8 @@ class Cascade:
                 "estimator": self.estimator.name,
                 "finish_reason": r.finish_reason.value,
             }
-            await self.store_answer(
-                query, r.text, r.model, min(r.cache.ttl_seconds, self.config.cache_max_ttl_s), confidence, meta
-            )
+            ttl = min(r.cache.ttl_seconds, self.config.cache_max_ttl_s)
+            await self.store_answer(query, r.text, r.model, ttl, confidence, meta, vector)
         return outcome
 
     async def store_answer(
@@ -307,13 +351,17 @@ class Cascade:
         ttl_s: float,
         confidence: float | None = None,
         meta: dict | None = None,
+        vector: np.ndarray | None = None,
     ) -> None:
         """Caches an answer for exact and (with a semantic matcher) paraphrase lookups."""
         if self.cache is None:
             return
-        key, text = self.cache_key_for(query), self._cache_text(query)
+        key, text = self.cache_key_for(query), self.query_text(query)
         meta = {**(meta or {}), "question": text, "params": self._params_key(query)}
-        embedding = await self.semantic.remember(key, text) if self.semantic is not None else None
+        embedding = None
+        if self.semantic is not None and self.embedder is not None:
+            embedding = vector if vector is not None else await self.embedder.embed(text)
+            self.semantic.remember(key, embedding)
         await asyncio.to_thread(
             self.cache.put, key, normalize_text(text), answer, model, confidence, meta, ttl_s, embedding
         )

@@ -18,7 +18,7 @@ from shared.config import (
     ResourceConfig,
     TandemConfig,
 )
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, TandemError
 from shared.logging_setup import configure_logging
 
 EXIT_BAD_INPUT = 2
@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidRequest as exc:
         print(f"tandem-edge: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except TandemError as exc:
+        print(f"tandem-edge: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

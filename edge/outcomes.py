@@ -18,6 +18,7 @@ from tqdm import tqdm
 from edge.cascade import Cascade, Query
 from edge.confidence import ESTIMATORS, create_estimator
 from edge.labeled import LabeledItem, is_correct
+from shared.errors import BackendFailure
 from shared.llama_runtime import StepToken
 
 
@@ -134,7 +135,9 @@ async def collect_outcomes(
 
     cloud_runs: dict[str, CloudRun] = {}
     if with_cloud:
-        limit = asyncio.Semaphore(concurrency)
+        # Stay under the server's own cap: beyond it requests are refused, not queued.
+        server_cap = (await cascade.escalator.client.model_info()).max_concurrent_requests
+        limit = asyncio.Semaphore(max(1, min(concurrency, server_cap)))
         bar = tqdm(total=len(items), desc="cloud answers", disable=not progress)
 
         async def ask(item: LabeledItem) -> None:
@@ -143,7 +146,7 @@ async def collect_outcomes(
                 async with limit:
                     outcome = await cascade.escalate(Query(question=item.question), f"label-{item.id}")
                 if outcome.result is None:
-                    raise RuntimeError(f"cloud failed on {item.id}: {outcome.failure} {outcome.detail}")
+                    raise BackendFailure(f"the cloud failed on {item.id}: {outcome.failure} {outcome.detail}")
                 r = outcome.result
                 cached = asdict(CloudRun(r.text.strip(), r.prompt_tokens, r.completion_tokens, r.client_latency_ms))
                 memo.put(k, cached)

@@ -1,4 +1,4 @@
-"""The semantic layer over the answer cache: embeds questions once, finds guarded paraphrase hits."""
+"""The semantic layer over the answer cache: guarded paraphrase hits from a vector index of cached questions."""
 
 from __future__ import annotations
 
@@ -12,30 +12,30 @@ from edge.embeddings import SentenceEmbedder
 from edge.semantic import VectorIndex, same_entities
 
 
-class SemanticMatcher:
-    def __init__(
-        self,
-        cache: CacheStore,
-        embedder: SentenceEmbedder,
-        threshold: float,
-        guard: Callable[[str, str], bool] = same_entities,
-    ) -> None:
-        self.cache = cache
-        self.guard = guard
+class AsyncEmbedder:
+    """Embeds off the event loop; the cascade embeds each query at most once."""
+
+    def __init__(self, embedder: SentenceEmbedder) -> None:
         self.embedder = embedder
-        self.threshold = threshold
-        self.index = VectorIndex(embedder.dim)
-        for key, vector in cache.embeddings():
-            self.index.add(key, vector)
+        self.dim = embedder.dim
 
     async def embed(self, text: str) -> np.ndarray:
         return await asyncio.to_thread(self.embedder.embed_one, text)
 
-    async def lookup(self, text: str, params_key: str) -> tuple[CachedAnswer | None, float | None]:
+
+class SemanticMatcher:
+    def __init__(
+        self, cache: CacheStore, dim: int, threshold: float, guard: Callable[[str, str], bool] = same_entities
+    ) -> None:
+        self.cache = cache
+        self.threshold = threshold
+        self.guard = guard
+        self.index = VectorIndex(dim)
+        for key, vector in cache.embeddings():
+            self.index.add(key, vector)
+
+    async def lookup(self, text: str, params_key: str, vector: np.ndarray) -> tuple[CachedAnswer | None, float | None]:
         """The nearest cached answer over the threshold whose question names the same entities and numbers."""
-        if not len(self.index):
-            return None, None
-        vector = await self.embed(text)
         for key, similarity in self.index.search(vector):
             if similarity < self.threshold:
                 break
@@ -46,8 +46,5 @@ class SemanticMatcher:
                 return hit, similarity
         return None, None
 
-    async def remember(self, key: str, text: str) -> np.ndarray:
-        """Embeds a question about to be cached and indexes it; returns the vector to store with it."""
-        vector = await self.embed(text)
+    def remember(self, key: str, vector: np.ndarray) -> None:
         self.index.add(key, vector)
-        return vector

@@ -98,6 +98,22 @@ class EdgeConfig(Section):
     )
     semantic_threshold: float = Field(0.9, gt=0, le=1, description="Cosine similarity a semantic hit needs.")
     embed_threads: int = Field(2, ge=1, description="onnxruntime threads for the sentence embedder.")
+    router_enabled: bool = Field(
+        True, description="Use labeled outcomes (calibration, feedback) of similar past questions when routing."
+    )
+    router_k: int = Field(10, ge=1, description="Labeled neighbours the router consults.")
+    router_min_similarity: float = Field(
+        0.75, ge=0, le=1, description="The router only speaks when a labeled question is at least this close."
+    )
+    router_weight: float = Field(
+        0.5, ge=0, le=1, description="Weight of the log-prob estimator against the router in the escalation score."
+    )
+    router_cloud_below: float = Field(
+        0.3, ge=0, le=1, description="Router confidence below this: straight to the cloud, no local generation."
+    )
+    router_local_above: float = Field(
+        0.75, ge=0, le=1, description="Router confidence at or above this: answer locally, no escalation."
+    )
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
     max_local_queue: int = Field(

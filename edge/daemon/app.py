@@ -23,7 +23,7 @@ from edge.agent import EdgeAgent
 from edge.cascade import Policy
 from edge.daemon import responses
 from edge.daemon.metrics import DaemonMetrics
-from edge.daemon.schemas import ChatCompletionRequest, CompletionRequest
+from edge.daemon.schemas import ChatCompletionRequest, CompletionRequest, FeedbackRequest
 from edge.device import DeviceSensor, DeviceState, PsutilSensor, ThresholdDecision, adjust_threshold
 from edge.outbox import Outbox, Reconciler
 from shared.config import TandemConfig
@@ -163,6 +163,13 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
         if result.degraded:
             # Durable before the reply: a crash right after cannot lose the question.
             await asyncio.to_thread(state.outbox.add, request_id, query, result.answer, result.degraded_reason or "")
+        await asyncio.to_thread(
+            state.agent.outcomes.remember_served,
+            request_id,
+            state.agent.cascade.query_text(query),
+            result.served_by,
+            None,
+        )
         state.metrics.observe(result)
         chat = model_cls is ChatCompletionRequest
         if body.stream:
@@ -216,6 +223,32 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
         entries = state.agent.cache.stats().entries if state.agent.cache else 0
         text = state.metrics.render(entries, state.agent.breaker.state, state.outbox.pending_count())
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    @app.post("/v1/tandem/feedback")
+    async def feedback(request: Request) -> dict:
+        """An app reports whether an answer was right; the router learns from it at once."""
+        agent = holder["state"].agent
+        body = _parse(FeedbackRequest, await _read_json(request, 10_000))
+        served = await asyncio.to_thread(agent.outcomes.served, body.request_id())
+        if served is None:
+            raise ApiError(
+                404, f"no answer with id '{body.response_id}' is known", param="response_id", code="unknown_response"
+            )
+        if agent.embedder is None:
+            raise ApiError(409, "feedback needs the router or the semantic cache enabled", code="router_disabled")
+        vector = await agent.embedder.embed(served.question)
+        edge_side = served.served_by == "edge"  # cache hits and escalations are cloud answers
+        await asyncio.to_thread(
+            agent.outcomes.add,
+            served.question,
+            vector,
+            body.correct if edge_side else None,
+            None if edge_side else body.correct,
+            "feedback",
+        )
+        if agent.routing is not None:
+            await asyncio.to_thread(agent.routing.refresh)
+        return {"recorded": True, "served_by": served.served_by, "outcomes": agent.outcomes.count()}
 
     @app.get("/v1/tandem/reconciled")
     async def reconciled(since: float = 0.0, limit: int = 100) -> dict:

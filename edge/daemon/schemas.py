@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from edge.cascade import Policy, Query
 from shared.errors import InvalidRequest
@@ -122,3 +122,17 @@ class CompletionRequest(_Common):
     def to_query(self, max_input_chars: int, request_id: str) -> Query:
         assert isinstance(self.prompt, str)
         return self._query(max_input_chars, request_id, prompt=self.prompt)
+
+
+class FeedbackRequest(BaseModel):
+    """An app's verdict on an answer it got, by the response id (`chatcmpl-...`, `cmpl-...` or the bare id)."""
+
+    model_config = ConfigDict(extra="forbid")
+    response_id: str = Field(min_length=1, max_length=200)
+    correct: StrictBool
+
+    def request_id(self) -> str:
+        for prefix in ("chatcmpl-", "cmpl-"):
+            if self.response_id.startswith(prefix):
+                return self.response_id[len(prefix) :]
+        return self.response_id

@@ -94,7 +94,16 @@ def test_quality_benchmark(tmp_path):
     assert (tmp_path / "quality.png").stat().st_size > 10_000
     assert data["questions"] == 16
     assert finite(data["edge_only_accuracy"], data["cloud_only_accuracy"], data["oracle"]["accuracy"])
-    assert set(data["estimators"]) == {"mean_logprob", "min_logprob", "quantile", "margin", "entropy"}
+    assert set(data["estimators"]) == {
+        "mean_logprob",
+        "min_logprob",
+        "quantile",
+        "margin",
+        "entropy",
+        "router",
+        "router+mean_logprob",
+    }
+    assert 0.0 <= data["router"]["weight_on_logprob"] <= 1.0
     for est in data["estimators"].values():
         assert 0.0 <= est["auroc"] <= 1.0 or math.isnan(est["auroc"])
         assert set(est["accuracy_at"]) == {"0.25", "0.50", "0.75"}

@@ -40,18 +40,22 @@ def test_paraphrases_are_closer_than_contrasts(embedder):
 
 async def test_semantic_hit_and_guarded_miss(tmp_path, embedder):
     cache = SqliteCache(tmp_path / "c.sqlite")
-    matcher = SemanticMatcher(cache, embedder, threshold=0.85)
-    vector = await matcher.remember("k-fr", FRANCE)
+    matcher = SemanticMatcher(cache, embedder.dim, threshold=0.85)
+    vector = embedder.embed_one(FRANCE)
+    matcher.remember("k-fr", vector)
     cache.put("k-fr", FRANCE.lower(), "Paris", "m", None, {"question": FRANCE, "params": "p"}, 60, vector)
 
-    hit, similarity = await matcher.lookup("what's France's capital city?", "p")
+    async def lookup(text: str, params: str = "p"):
+        return await matcher.lookup(text, params, embedder.embed_one(text))
+
+    hit, similarity = await lookup("what's France's capital city?")
     assert hit is not None and hit.answer == "Paris" and similarity >= 0.85
-    assert (await matcher.lookup("What is the capital of Spain?", "p"))[0] is None, "entity guard"
-    assert (await matcher.lookup("what's France's capital city?", "other-params"))[0] is None
+    assert (await lookup("What is the capital of Spain?"))[0] is None, "entity guard"
+    assert (await lookup("what's France's capital city?", "other-params"))[0] is None
     cache.close()
 
     reopened = SqliteCache(tmp_path / "c.sqlite")
-    assert len(SemanticMatcher(reopened, embedder, 0.85).index) == 1, "the index is rebuilt from disk"
+    assert len(SemanticMatcher(reopened, embedder.dim, 0.85).index) == 1, "the index is rebuilt from disk"
     reopened.close()
 
 

@@ -1,0 +1,128 @@
+"""Labeled outcomes the router learns from, kept on disk (SQLite).
+
+Two sources: `tandem-edge calibrate` (both sides labeled: was the edge right, was the cloud right) and app
+feedback through the daemon (one side: whoever served the answer). The daemon also remembers what it served,
+by response id, so feedback can be tied to a question and a side.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edge.sqlite_db import open_db
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outcomes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question TEXT NOT NULL,
+    embedding BLOB NOT NULL,
+    edge_correct INTEGER,
+    cloud_correct INTEGER,
+    source TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS served (
+    response_id TEXT PRIMARY KEY,
+    question TEXT NOT NULL,
+    served_by TEXT NOT NULL,
+    embedding BLOB,
+    created REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class ServedAnswer:
+    response_id: str
+    question: str
+    served_by: str
+    embedding: np.ndarray | None
+
+
+class OutcomeStore:
+    def __init__(self, path: Path, max_served: int = 100_000) -> None:
+        self._lock = threading.Lock()
+        self._db = open_db(path, _SCHEMA, "NORMAL")
+        self.max_served = max_served
+
+    def add(
+        self, question: str, embedding: np.ndarray, edge_correct: bool | None, cloud_correct: bool | None, source: str
+    ) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO outcomes (question, embedding, edge_correct, cloud_correct, source, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    question,
+                    np.asarray(embedding, np.float32).tobytes(),
+                    edge_correct,
+                    cloud_correct,
+                    source,
+                    time.time(),
+                ),
+            )
+
+    def replace_labeled(self, rows: list[tuple[str, np.ndarray, bool, bool]], source: str) -> None:
+        """Both-sided labels (calibration): a question labeled again replaces its earlier labels from `source`."""
+        now = time.time()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for question, vector, edge_ok, cloud_ok in rows:
+                    self._db.execute("DELETE FROM outcomes WHERE question = ? AND source = ?", (question, source))
+                    self._db.execute(
+                        "INSERT INTO outcomes (question, embedding, edge_correct, cloud_correct, source, created) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        (question, np.asarray(vector, np.float32).tobytes(), edge_ok, cloud_ok, source, now),
+                    )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(embeddings, edge_correct, cloud_correct); unknown labels are NaN."""
+        with self._lock:
+            rows = self._db.execute("SELECT embedding, edge_correct, cloud_correct FROM outcomes").fetchall()
+        if not rows:
+            return np.zeros((0, 0), np.float32), np.zeros(0), np.zeros(0)
+        embeddings = np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
+        as_float = lambda v: np.nan if v is None else float(v)  # noqa: E731
+        return embeddings, np.array([as_float(r[1]) for r in rows]), np.array([as_float(r[2]) for r in rows])
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0]
+
+    def remember_served(self, response_id: str, question: str, served_by: str, embedding: np.ndarray | None) -> None:
+        blob = None if embedding is None else np.asarray(embedding, np.float32).tobytes()
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO served (response_id, question, served_by, embedding, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (response_id, question, served_by, blob, time.time()),
+            )
+            self._db.execute(
+                "DELETE FROM served WHERE response_id IN (SELECT response_id FROM served ORDER BY created DESC "
+                "LIMIT -1 OFFSET ?)",
+                (self.max_served,),
+            )
+
+    def served(self, response_id: str) -> ServedAnswer | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT response_id, question, served_by, embedding FROM served WHERE response_id = ?",
+                (response_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return ServedAnswer(row[0], row[1], row[2], None if row[3] is None else np.frombuffer(row[3], np.float32))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
