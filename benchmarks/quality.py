@@ -22,9 +22,10 @@ from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_
 from edge.calibrate import accuracy_at_share, cascade_curve, roc_auc
 from edge.confidence import ESTIMATORS
 from edge.embeddings import SentenceEmbedder
-from edge.labeled import builtin, split
+from edge.labeled import builtin, normalize_answer, split
 from edge.outcomes import Outcome, collect_outcomes
 from edge.router import KnnRouter, LabeledOutcomes, combine, fit_weight
+from shared.config import EdgeConfig
 
 SHARES = (0.25, 0.5, 0.75)
 
@@ -127,8 +128,36 @@ def router_scores(calibration: list[Outcome], evaluation: list[Outcome]) -> tupl
     weight = fit_weight(cal_logprob, router.confidence(cal_emb, leave_one_out=True), cal_edge, cal_cloud)
     ev_router = router.confidence(ev_emb)
     ev_logprob = np.array([o.score("mean_logprob") for o in evaluation])
-    scores = {"router": ev_router, "router+mean_logprob": combine(ev_logprob, ev_router, weight)}
-    return scores, {"k": router.k, "weight_on_logprob": weight, "fitted_on": len(calibration)}
+    # Label-free signal: do edge and cloud agree? Recorded, not trusted: a weak cloud makes it misleading.
+    agreement = np.array(
+        [
+            float(normalize_answer(o.edge.answer) == normalize_answer(o.cloud.answer)) if o.cloud else 0.5
+            for o in evaluation
+        ]
+    )
+    scores = {
+        "router": ev_router,
+        "router+mean_logprob": combine(ev_logprob, ev_router, weight),
+        "edge_cloud_agreement": agreement,
+    }
+    # Pre-generation routing with the default gate settings: what it would send straight to the cloud.
+    defaults = EdgeConfig()
+    close = router.nearest_similarity(ev_emb) >= defaults.router_min_similarity
+    straight = close & (ev_router < defaults.router_cloud_below)
+    local = close & (ev_router >= defaults.router_local_above)
+    saved = float(sum(o.edge.seconds for o, s in zip(evaluation, straight, strict=True) if s))
+    info = {
+        "k": router.k,
+        "weight_on_logprob": weight,
+        "fitted_on": len(calibration),
+        "pre_generation": {
+            "to_cloud_share": float(straight.mean()),
+            "kept_local_share": float(local.mean()),
+            "edge_seconds_saved": saved,
+            "edge_seconds_total": float(sum(o.edge.seconds for o in evaluation)),
+        },
+    }
+    return scores, info
 
 
 async def run(args: argparse.Namespace, cloud_address: str) -> dict:

@@ -102,7 +102,9 @@ def test_quality_benchmark(tmp_path):
         "entropy",
         "router",
         "router+mean_logprob",
+        "edge_cloud_agreement",
     }
+    assert finite(data["router"]["pre_generation"]["edge_seconds_saved"])
     assert 0.0 <= data["router"]["weight_on_logprob"] <= 1.0
     for est in data["estimators"].values():
         assert 0.0 <= est["auroc"] <= 1.0 or math.isnan(est["auroc"])
