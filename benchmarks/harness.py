@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from cloud.launcher import CloudProcess
 from edge.agent import EdgeAgent
@@ -13,11 +16,30 @@ from shared.config import load_config
 from shared.logging_setup import configure_logging
 
 RESULTS_DIR = Path(__file__).parent / "results"
+T = TypeVar("T")
 
 
 def quiet_logs() -> None:
     """Benchmarks print their own tables; expected warnings (e.g. degraded answers on purpose) stay out."""
     configure_logging("ERROR", "text")
+
+
+def add_labeled_run_args(parser: argparse.ArgumentParser) -> None:
+    """Flags of every benchmark that runs labeled questions through the edge and a cloud."""
+    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
+    parser.add_argument("--backend", default="vllm", choices=["vllm", "llamacpp"], help="cloud engine to start")
+    parser.add_argument("--sets", default="capitals", help="comma-separated built-in sets: capitals,regions,arithmetic")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the calibration/evaluation split")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--memo", type=Path, default=RESULTS_DIR / "cache" / "outcomes.jsonl")
+
+
+def run_against_cloud(args: argparse.Namespace, job: Callable[[argparse.Namespace, str], Awaitable[T]]) -> T:
+    """Runs `job(args, cloud_address)` against --cloud-address, or a cloud service started for it."""
+    quiet_logs()
+    with contextlib.ExitStack() as stack:
+        address = args.cloud_address or stack.enter_context(cloud_for_benchmark(args.backend)).address
+        return asyncio.run(job(args, address))
 
 
 @contextlib.contextmanager

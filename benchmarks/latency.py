@@ -12,8 +12,6 @@ Writes benchmarks/results/latency.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import time
 from contextlib import aclosing
@@ -21,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark, quiet_logs
+from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for_benchmark, run_against_cloud
 from edge.calibrate import cascade_curve, evaluate_threshold, threshold_for_share
 from edge.cascade import Policy, Query
 from edge.labeled import builtin, split
@@ -119,20 +117,12 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
-    parser.add_argument("--backend", default="vllm", choices=["vllm", "llamacpp"], help="cloud engine to start")
-    parser.add_argument("--sets", default="capitals", help="comma-separated built-in sets: capitals,regions,arithmetic")
+    add_labeled_run_args(parser)
     parser.add_argument("--n", type=int, default=100, help="evaluation questions through the live cascade")
     parser.add_argument("--degraded", type=int, default=20, help="questions asked with the cloud unreachable")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memo", type=Path, default=RESULTS_DIR / "cache" / "outcomes.jsonl")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latency.json")
     args = parser.parse_args()
-    quiet_logs()
-    with contextlib.ExitStack() as stack:
-        address = args.cloud_address or stack.enter_context(cloud_for_benchmark(args.backend)).address
-        report = asyncio.run(run(args, address))
+    report = run_against_cloud(args, run)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(
