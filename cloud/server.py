@@ -39,6 +39,20 @@ async def _warm_up(backend: GenerationBackend) -> None:
         pass
 
 
+async def _watch_engine(backend: GenerationBackend, health: HealthServicer, every_s: float = 5.0) -> None:
+    """A dead engine turns health NOT_SERVING, so load balancers stop sending traffic here."""
+    serving = True
+    while True:
+        await asyncio.sleep(every_s)
+        healthy = await backend.check_health()
+        if healthy != serving:
+            serving = healthy
+            status = health_pb2.HealthCheckResponse.SERVING if healthy else health_pb2.HealthCheckResponse.NOT_SERVING
+            for name in ("", SERVICE_NAME):
+                await health.set(name, status)
+            log.warning("engine health changed", extra={"healthy": healthy})
+
+
 async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None:
     """Runs until SIGTERM/SIGINT (or `stop` is set), then drains and shuts the engine down."""
     cloud = config.cloud
@@ -76,9 +90,11 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
     )
     print(f"{READY_LINE_PREFIX} port={port} model={engine.model_id}", flush=True)
 
+    watchdog = asyncio.create_task(_watch_engine(backend, health))
     try:
         await stop.wait()
     finally:
+        watchdog.cancel()
         log.info("shutting down", extra={"grace_s": cloud.grace_period_s, "in_flight": servicer.limiter.active})
         servicer.draining = True
         await health.enter_graceful_shutdown()

@@ -213,7 +213,10 @@ class Cascade:
                 )
 
         # Only after an exact miss: one embedding serves the semantic cache and the router.
-        vector = await self.embedder.embed(self.query_text(query)) if self.embedder is not None else None
+        needs_vector = (self.semantic is not None and query.policy.route != "edge") or (
+            self.routing is not None and query.policy.route == "auto"
+        )
+        vector = await self.embedder.embed(self.query_text(query)) if needs_vector and self.embedder else None
         if vector is not None and self.semantic is not None and query.policy.route != "edge":
             hit, similarity = await self.semantic.lookup(self.query_text(query), self._params_key(query), vector)
             if hit is not None:

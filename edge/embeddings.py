@@ -37,6 +37,9 @@ class SentenceEmbedder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle onnxruntime workers otherwise spin for a while after each call, stealing the cores llama.cpp
+        # generates on (measured: edge answers 29 -> 49 ms p50 in the same process).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(model_path or default_model), options, providers=["CPUExecutionProvider"]
         )

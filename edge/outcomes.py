@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from edge.cascade import Cascade, Query
-from edge.confidence import ESTIMATORS, create_estimator
+from edge.confidence import create_estimator
 from edge.labeled import LabeledItem, is_correct
 from shared.errors import BackendFailure
 from shared.llama_runtime import StepToken
@@ -62,9 +62,6 @@ class Outcome:
 
     def score(self, estimator: str, quantile: float = 0.1) -> float:
         return create_estimator(estimator, quantile).score(self.edge.steps())
-
-    def scores(self) -> dict[str, float]:
-        return {name: self.score(name) for name in ESTIMATORS}
 
 
 def outcome_arrays(outcomes: list[Outcome], estimator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -21,10 +21,6 @@ class Overloaded(TandemError):
     code = "RESOURCE_EXHAUSTED"
 
 
-class Unauthenticated(TandemError):
-    code = "UNAUTHENTICATED"
-
-
 class ShuttingDown(TandemError):
     code = "UNAVAILABLE"
 

@@ -7,7 +7,7 @@ to these frozen dataclasses; nothing inward sees raw protobuf or JSON.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class FinishReason(enum.StrEnum):
@@ -124,4 +124,3 @@ class BackendStats:
     """Live engine figures a backend reports."""
 
     unfinished_requests: int = 0
-    extra: dict[str, float] = field(default_factory=dict)
