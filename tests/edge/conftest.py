@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from edge.agent import EdgeAgent
@@ -28,3 +31,25 @@ def make_agent(tmp_path):
 
 async def served_count(agent: EdgeAgent) -> int:
     return (await agent.client.server_status()).served_requests
+
+
+def run_edge_cli(
+    data_dir, command: str, cloud_address: str, *args: str, stdin: bytes | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """`tandem-edge --data-dir D <command> ... --cloud-address A` as a real child process (bytes output)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "edge.cli",
+        "--data-dir",
+        str(data_dir),
+        command,
+        *args,
+        "--cloud-address",
+        cloud_address,
+        "--cloud-api-key",
+        API_KEY,
+        "--threads",
+        "2",
+    ]
+    return subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)

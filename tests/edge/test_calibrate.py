@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tomllib
 
 import numpy as np
@@ -18,7 +17,7 @@ from edge.calibrate import (
     threshold_for_accuracy,
     threshold_for_share,
 )
-from tests.settings import API_KEY
+from tests.edge.conftest import run_edge_cli
 
 SCORES = np.array([0.1, 0.2, 0.3, 0.8, 0.9])
 EDGE_OK = np.array([False, False, True, True, True])
@@ -50,22 +49,8 @@ def test_ties_are_never_split():
 
 
 def _calibrate(tmp_path, cloud, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [
-        sys.executable,
-        "-m",
-        "edge.cli",
-        "--data-dir",
-        str(tmp_path),
-        "calibrate",
-        "--cloud-address",
-        cloud.address,
-        "--cloud-api-key",
-        API_KEY,
-        "--threads",
-        "2",
-        *extra,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    done = run_edge_cli(tmp_path, "calibrate", cloud.address, *extra, timeout=600)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
 
 
 def test_calibrate_writes_threshold_and_reports_held_out(tmp_path, vllm_cloud):

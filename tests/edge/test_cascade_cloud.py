@@ -7,8 +7,7 @@ import subprocess
 import sys
 
 from edge.cascade import Policy, Query
-from tests.edge.conftest import served_count
-from tests.settings import API_KEY
+from tests.edge.conftest import run_edge_cli, served_count
 
 FRANCE = "What is the capital of France?"
 
@@ -60,22 +59,7 @@ async def test_early_escalation_stops_edge_generation(vllm_cloud, make_agent):
 
 
 def _ask(data_dir, cloud_address: str, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    cmd = [
-        sys.executable,
-        "-m",
-        "edge.cli",
-        "--data-dir",
-        str(data_dir),
-        "ask",
-        *args,
-        "--cloud-address",
-        cloud_address,
-        "--cloud-api-key",
-        API_KEY,
-        "--threads",
-        "2",
-    ]
-    return subprocess.run(cmd, input=stdin, capture_output=True, timeout=120)
+    return run_edge_cli(data_dir, "ask", cloud_address, *args, stdin=stdin)
 
 
 def test_cache_survives_edge_restart(vllm_cloud, tmp_path):
