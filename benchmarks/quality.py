@@ -12,18 +12,21 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for_benchmark, run_against_cloud
 from edge.calibrate import accuracy_at_share, cascade_curve, roc_auc
+from edge.cascade import Query
 from edge.confidence import ESTIMATORS
 from edge.embeddings import SentenceEmbedder
 from edge.labeled import builtin, normalize_answer, split
-from edge.outcomes import Outcome, collect_outcomes
+from edge.outcomes import EdgeRun, Memo, Outcome, collect_outcomes
 from edge.router import KnnRouter, LabeledOutcomes, combine, fit_weight
 from shared.config import EdgeConfig
+from shared.prompts import QA_STOP, qa_prompt
 
 SHARES = (0.25, 0.5, 0.75)
 
@@ -114,11 +117,50 @@ def print_table(summary: dict) -> None:
     print(f"{'oracle':<22}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["oracle_at"].values()))
 
 
-def router_scores(calibration: list[Outcome], evaluation: list[Outcome]) -> tuple[dict[str, np.ndarray], dict]:
+async def context_runs(
+    cascade,
+    calibration: list[Outcome],
+    evaluation: list[Outcome],
+    cal_emb: np.ndarray,
+    ev_emb: np.ndarray,
+    memo: Memo,
+    pairs: int = 2,
+    min_similarity: float = 0.6,
+) -> list[Outcome]:
+    """Cache as context: each evaluation question re-asked on the edge with the cloud's answers to the closest
+    calibration questions (standing in for cached cloud answers) as extra few-shot examples."""
+    runs = []
+    sims = ev_emb @ cal_emb.T
+    for row, outcome in enumerate(evaluation):
+        closest = [i for i in np.argsort(-sims[row])[:pairs] if sims[row, i] >= min_similarity][::-1]
+        context = [
+            (calibration[i].item.question, calibration[i].cloud.answer)
+            for i in closest
+            if calibration[i].cloud is not None
+        ]
+        prompt = qa_prompt(outcome.item.question, context)
+        key = f"edge-context|{cascade.edge_model}|{cascade.config.max_tokens}|{prompt}"
+        if (cached := memo.get(key)) is None:
+            draft = await cascade.local_draft(Query(prompt=prompt, stop=QA_STOP))
+            cached = asdict(
+                EdgeRun(
+                    draft.text.strip(),
+                    [s.logprob for s in draft.steps],
+                    [s.margin for s in draft.steps],
+                    [s.entropy for s in draft.steps],
+                    draft.seconds,
+                    draft.prompt_tokens,
+                )
+            )
+            memo.put(key, cached)
+        runs.append(Outcome(outcome.item, EdgeRun(**cached), outcome.cloud))
+    return runs
+
+
+def router_scores(
+    calibration: list[Outcome], evaluation: list[Outcome], cal_emb: np.ndarray, ev_emb: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict]:
     """kNN router fitted on the calibration split only; its mixing weight with mean log-prob too."""
-    embedder = SentenceEmbedder(threads=2)
-    cal_emb = embedder.embed([o.item.question for o in calibration])
-    ev_emb = embedder.embed([o.item.question for o in evaluation])
     cal_edge = np.array([o.edge_correct for o in calibration])
     cal_cloud = np.array([o.cloud_correct for o in calibration])
     router = KnnRouter(LabeledOutcomes(cal_emb, cal_edge, cal_cloud))
@@ -166,8 +208,19 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
         cloud_model = (await agent.client.model_info()).model_id
         cal_outcomes = await collect_outcomes(agent.cascade, calibration, args.memo, cloud_model=cloud_model)
         outcomes = await collect_outcomes(agent.cascade, evaluation, args.memo, cloud_model=cloud_model)
-    extra, router_info = router_scores(cal_outcomes, outcomes)
+        embedder = SentenceEmbedder(threads=2)
+        cal_emb = embedder.embed([o.item.question for o in cal_outcomes])
+        ev_emb = embedder.embed([o.item.question for o in outcomes])
+        with_context = await context_runs(agent.cascade, cal_outcomes, outcomes, cal_emb, ev_emb, Memo(args.memo))
+    extra, router_info = router_scores(cal_outcomes, outcomes, cal_emb, ev_emb)
     summary = summarize(outcomes, extra)
+    # The context changes the edge's answers too, so its curve is computed on the context runs.
+    context_summary = summarize(with_context)
+    summary["estimators"]["mean_logprob+context"] = context_summary["estimators"]["mean_logprob"]
+    summary["cache_as_context"] = {
+        "edge_only_accuracy": context_summary["edge_only_accuracy"],
+        "edge_only_accuracy_without": summary["edge_only_accuracy"],
+    }
     summary["router"] = router_info
     summary.update(
         date=time.strftime("%Y-%m-%d"),

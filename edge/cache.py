@@ -58,6 +58,8 @@ class CacheStats:
 class CacheStore(Protocol):
     def get(self, key: str) -> CachedAnswer | None: ...
 
+    def peek(self, key: str) -> CachedAnswer | None: ...
+
     def put(
         self,
         key: str,
@@ -111,18 +113,32 @@ class SqliteCache:
         if "embedding" not in columns:  # a cache written before semantic matching existed
             self._db.execute("ALTER TABLE answers ADD COLUMN embedding BLOB")
 
+    def _live_row(self, key: str, now: float) -> tuple | None:
+        """The unexpired row for `key`; the caller holds the lock."""
+        return self._db.execute(
+            "SELECT key, question, answer, model, confidence, meta, created, hits FROM answers "
+            "WHERE key = ? AND expires > ?",
+            (key, now),
+        ).fetchone()
+
+    @staticmethod
+    def _answer(row: tuple, hits: int) -> CachedAnswer:
+        return CachedAnswer(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], hits)
+
+    def peek(self, key: str) -> CachedAnswer | None:
+        """Like `get`, but not a hit: no LRU touch, no hit count (for answers used as context)."""
+        with self._lock:
+            row = self._live_row(key, self._clock())
+        return None if row is None else self._answer(row, row[7])
+
     def get(self, key: str) -> CachedAnswer | None:
         now = self._clock()
         with self._lock:
-            row = self._db.execute(
-                "SELECT key, question, answer, model, confidence, meta, created, hits FROM answers "
-                "WHERE key = ? AND expires > ?",
-                (key, now),
-            ).fetchone()
+            row = self._live_row(key, now)
             if row is None:
                 return None
             self._db.execute("UPDATE answers SET last_used = ?, hits = hits + 1 WHERE key = ?", (now, key))
-        return CachedAnswer(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]), row[6], row[7] + 1)
+        return self._answer(row, row[7] + 1)
 
     def put(
         self,

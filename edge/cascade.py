@@ -167,15 +167,17 @@ class Cascade:
             return "\n".join(f"{m.role}: {m.content}" for m in query.messages)
         return f"prompt: {query.prompt}" if query.prompt is not None else query.question
 
-    def _prompt(self, query: Query) -> tuple[str | None, tuple[ChatMessage, ...] | None]:
-        """(prompt, messages): exactly one is set, for the edge and the cloud alike."""
+    def _prompt(
+        self, query: Query, context: list[tuple[str, str]] | None = None
+    ) -> tuple[str | None, tuple[ChatMessage, ...] | None]:
+        """(prompt, messages): exactly one is set. `context` (edge only) adds worked examples to a question."""
         if query.messages is not None:
             return None, query.messages
         if query.prompt is not None:
             return query.prompt, None
         if self.config.prompt_style == "chat":
             return None, (ChatMessage("user", query.question.strip()),)
-        return qa_prompt(query.question), None
+        return qa_prompt(query.question, context), None
 
     def validate(self, query: Query) -> None:
         if query.messages is not None:
@@ -213,8 +215,11 @@ class Cascade:
                 )
 
         # Only after an exact miss: one embedding serves the semantic cache and the router.
-        needs_vector = (self.semantic is not None and query.policy.route != "edge") or (
-            self.routing is not None and query.policy.route == "auto"
+        route = query.policy.route
+        needs_vector = (
+            (self.semantic is not None and route != "edge")
+            or (self.routing is not None and route == "auto")
+            or (self.semantic is not None and self.config.cache_as_context and route != "cloud")
         )
         vector = await self.embedder.embed(self.query_text(query)) if needs_vector and self.embedder else None
         if vector is not None and self.semantic is not None and query.policy.route != "edge":
@@ -252,7 +257,12 @@ class Cascade:
         lp_threshold: float,
         vector: np.ndarray | None,
     ) -> CascadeResult:
-        prompt_ids = await self._prompt_ids(query, sampling)
+        context = None
+        if self.config.cache_as_context and self.semantic is not None and vector is not None and route != "cloud":
+            context = await self.semantic.neighbours(
+                vector, self.config.context_pairs, self.config.context_min_similarity
+            )
+        prompt_ids = await self._prompt_ids(query, sampling, context)
         draft: Draft | None = None
         if route != "cloud":
             early = self.config.early_escalation and route == "auto"
@@ -300,8 +310,10 @@ class Cascade:
         log.warning("answered degraded", extra={"reason": outcome.failure, "detail": outcome.detail})
         return result
 
-    async def _prompt_ids(self, query: Query, sampling: SamplingParams) -> list[int]:
-        prompt, messages = self._prompt(query)
+    async def _prompt_ids(
+        self, query: Query, sampling: SamplingParams, context: list[tuple[str, str]] | None = None
+    ) -> list[int]:
+        prompt, messages = self._prompt(query, context)
         prompt_ids = await asyncio.to_thread(
             self.runner.tokenize_chat if messages is not None else self.runner.tokenize,
             messages if messages is not None else prompt,

@@ -46,5 +46,16 @@ class SemanticMatcher:
                 return hit, similarity
         return None, None
 
+    async def neighbours(self, vector: np.ndarray, k: int, min_similarity: float) -> list[tuple[str, str]]:
+        """(question, answer) of the k closest cached answers at least `min_similarity` close, closest last."""
+        pairs = []
+        for key, similarity in self.index.search(vector, k):
+            if similarity < min_similarity:
+                break
+            cached = await asyncio.to_thread(self.cache.peek, key)
+            if cached is not None:
+                pairs.append((cached.meta.get("question", cached.question), cached.answer))
+        return pairs[::-1]
+
     def remember(self, key: str, vector: np.ndarray) -> None:
         self.index.add(key, vector)

@@ -98,6 +98,11 @@ class EdgeConfig(Section):
     )
     semantic_threshold: float = Field(0.9, gt=0, le=1, description="Cosine similarity a semantic hit needs.")
     embed_threads: int = Field(2, ge=1, description="onnxruntime threads for the sentence embedder.")
+    cache_as_context: bool = Field(
+        False, description="Show the edge model the closest cached cloud Q/A pairs as extra few-shot examples."
+    )
+    context_pairs: int = Field(2, ge=1, le=8, description="How many cached pairs go into the prompt.")
+    context_min_similarity: float = Field(0.6, ge=0, le=1, description="How close a cached question must be.")
     router_enabled: bool = Field(
         True, description="Use labeled outcomes (calibration, feedback) of similar past questions when routing."
     )

@@ -13,5 +13,7 @@ FEW_SHOT_QA_PREFIX = "".join(f"Q: {q}\nA: {a}\n" for q, a in FEW_SHOT_QA)
 QA_STOP = ("\n",)
 
 
-def qa_prompt(question: str) -> str:
-    return f"{FEW_SHOT_QA_PREFIX}Q: {question.strip()}\nA:"
+def qa_prompt(question: str, context: list[tuple[str, str]] | None = None) -> str:
+    """The few-shot prompt; `context` adds worked examples (e.g. cached answers to similar questions) last."""
+    extra = "".join(f"Q: {q.strip()}\nA: {a.strip()}\n" for q, a in context or ())
+    return f"{FEW_SHOT_QA_PREFIX}{extra}Q: {question.strip()}\nA:"

@@ -103,7 +103,9 @@ def test_quality_benchmark(tmp_path):
         "router",
         "router+mean_logprob",
         "edge_cloud_agreement",
+        "mean_logprob+context",
     }
+    assert finite(data["cache_as_context"]["edge_only_accuracy"])
     assert finite(data["router"]["pre_generation"]["edge_seconds_saved"])
     assert 0.0 <= data["router"]["weight_on_logprob"] <= 1.0
     for est in data["estimators"].values():

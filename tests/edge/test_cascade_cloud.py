@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from edge.cascade import Policy, Query
+from shared.prompts import qa_prompt
 from tests.edge.conftest import run_edge_cli, served_count
 
 FRANCE = "What is the capital of France?"
@@ -92,3 +93,15 @@ def test_bad_input_to_ask_exits_nonzero_and_caches_nothing(vllm_cloud, tmp_path)
         timeout=60,
     )
     assert json.loads(stats.stdout)["entries"] == 0
+
+
+async def test_cache_as_context_shows_the_edge_similar_cloud_answers(vllm_cloud, make_agent):
+    agent = make_agent(vllm_cloud.address, threshold=1.0, cache_as_context=True, context_min_similarity=0.5)
+    cached = await agent.cascade.answer(Query(question="What is the capital of Lithuania?"))
+    assert cached.served_by == "cloud"
+    latvia = "What is the capital of Latvia?"
+    result = await agent.cascade.answer(Query(question=latvia, policy=Policy(route="edge")))
+    plain = len(agent.runner.tokenize(qa_prompt(latvia)))
+    with_pair = len(agent.runner.tokenize(qa_prompt(latvia, [("What is the capital of Lithuania?", cached.answer)])))
+    assert result.served_by == "edge"
+    assert result.prompt_tokens == with_pair > plain, "the cached Lithuania pair went into the edge prompt"
