@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ from edge.cascade import Query
 from edge.confidence import ESTIMATORS
 from edge.embeddings import SentenceEmbedder
 from edge.labeled import builtin, normalize_answer, split
-from edge.outcomes import EdgeRun, Memo, Outcome, collect_outcomes
+from edge.outcomes import Memo, Outcome, collect_outcomes, memoized_edge_run
 from edge.router import KnnRouter, LabeledOutcomes, combine, fit_weight
 from shared.config import EdgeConfig
 from shared.prompts import QA_STOP, qa_prompt
@@ -140,20 +139,8 @@ async def context_runs(
         ]
         prompt = qa_prompt(outcome.item.question, context)
         key = f"edge-context|{cascade.edge_model}|{cascade.config.max_tokens}|{prompt}"
-        if (cached := memo.get(key)) is None:
-            draft = await cascade.local_draft(Query(prompt=prompt, stop=QA_STOP))
-            cached = asdict(
-                EdgeRun(
-                    draft.text.strip(),
-                    [s.logprob for s in draft.steps],
-                    [s.margin for s in draft.steps],
-                    [s.entropy for s in draft.steps],
-                    draft.seconds,
-                    draft.prompt_tokens,
-                )
-            )
-            memo.put(key, cached)
-        runs.append(Outcome(outcome.item, EdgeRun(**cached), outcome.cloud))
+        run = await memoized_edge_run(cascade, memo, key, Query(prompt=prompt, stop=QA_STOP))
+        runs.append(Outcome(outcome.item, run, outcome.cloud))
     return runs
 
 

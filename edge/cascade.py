@@ -273,9 +273,7 @@ class Cascade:
 
         edge_context = None
         if draft is not None:
-            edge_context = EdgeContext(
-                draft.text, self.estimator.score(draft.steps), self.estimator.name, self.edge_model
-            )
+            edge_context = EdgeContext(draft.text, score, self.estimator.name, self.edge_model)
         cloud_started = time.perf_counter()
         outcome = await self.escalate(query, request_id, edge_context, vector)
         cloud_ms = (time.perf_counter() - cloud_started) * 1000
@@ -289,6 +287,7 @@ class Cascade:
                 threshold,
                 finish=r.finish_reason.value,
                 draft=draft,
+                confidence=edge_context.confidence if edge_context else None,
                 cloud_ms=cloud_ms,
                 cloud_tokens=(r.prompt_tokens, r.completion_tokens),
                 cloud_model=r.model,
@@ -470,8 +469,6 @@ class Cascade:
         tokens: tuple[TokenLogprob, ...] = (),
     ) -> CascadeResult:
         edge_s = draft.seconds if draft else 0.0
-        if confidence is None and draft is not None:
-            confidence = self.estimator.score(draft.steps)
         result = CascadeResult(
             request_id=request_id,
             answer=answer,

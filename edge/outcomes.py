@@ -96,6 +96,25 @@ class Memo:
                 f.write(json.dumps({"key": key, "value": value}) + "\n")
 
 
+async def memoized_edge_run(cascade: Cascade, memo: Memo, key: str, query: Query) -> EdgeRun:
+    """The edge's whole answer to `query` with its per-token signals, generated once per memo key."""
+    if (cached := memo.get(key)) is None:
+        draft = await cascade.local_draft(query)
+        steps = draft.steps
+        cached = asdict(
+            EdgeRun(
+                draft.text.strip(),
+                [s.logprob for s in steps],
+                [s.margin for s in steps],
+                [s.entropy for s in steps],
+                draft.seconds,
+                draft.prompt_tokens,
+            )
+        )
+        memo.put(key, cached)
+    return EdgeRun(**cached)
+
+
 async def collect_outcomes(
     cascade: Cascade,
     items: list[LabeledItem],
@@ -115,20 +134,7 @@ async def collect_outcomes(
     edge_runs: dict[str, EdgeRun] = {}
     for item in tqdm(items, desc="edge answers", disable=not progress):
         k = key("edge", cascade.edge_model, item)
-        if (cached := memo.get(k)) is None:
-            draft = await cascade.local_draft(Query(question=item.question))
-            cached = asdict(
-                EdgeRun(
-                    draft.text.strip(),
-                    [s.logprob for s in draft.steps],
-                    [s.margin for s in draft.steps],
-                    [s.entropy for s in draft.steps],
-                    draft.seconds,
-                    draft.prompt_tokens,
-                )
-            )
-            memo.put(k, cached)
-        edge_runs[item.id] = EdgeRun(**cached)
+        edge_runs[item.id] = await memoized_edge_run(cascade, memo, k, Query(question=item.question))
 
     cloud_runs: dict[str, CloudRun] = {}
     if with_cloud:
