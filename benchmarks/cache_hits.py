@@ -17,8 +17,8 @@ from pathlib import Path
 from benchmarks.harness import RESULTS_DIR
 from cloud.launcher import free_port
 from edge.agent import EdgeAgent
-from edge.cache import normalize_text
-from edge.cascade import Query
+from edge.cache.embeddings import LazyVector
+from edge.pipeline.query import Query
 from shared.config import load_config
 
 QUESTIONS = [f"What is the capital of country number {i}?" for i in range(20)]
@@ -36,19 +36,12 @@ async def measure(n: int) -> list[float]:
         async with EdgeAgent(config) as agent:
             cascade = agent.cascade
             for q in QUESTIONS:
-                agent.cache.put(
-                    cascade.cache_key_for(Query(question=q)),
-                    normalize_text(q),
-                    "Somewhere",
-                    "bench",
-                    None,
-                    {},
-                    ttl_s=3600,
-                )
+                query = Query(question=q, style=agent.style)
+                await agent.cache.store(query, "Somewhere", "bench", 3600, {}, LazyVector(agent.embedder, query.text))
             latencies = []
             for i in range(n):
                 started = time.perf_counter()
-                result = await cascade.answer(Query(question=QUESTIONS[i % len(QUESTIONS)]))
+                result = await cascade.answer(Query(question=QUESTIONS[i % len(QUESTIONS)], style=agent.style))
                 latencies.append((time.perf_counter() - started) * 1000)
                 assert result.served_by == "cache"
     return latencies

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.harness import RESULTS_DIR
 from cloud.launcher import CloudProcess
-from edge.cloud_client import CloudClient
+from edge.uplink.client import CloudClient
 from shared.types import GenerationRequest, SamplingParams
 
 PROMPT = "Write a story about a dragon who learns to fly."

@@ -28,8 +28,8 @@ from llama_cpp import Llama
 from benchmarks.daemon_overhead import measure as measure_daemon
 from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
 from cloud.model_prep import default_model_dir
-from edge.cloud_client import CloudClient
-from edge.local_model import default_edge_gguf
+from edge.local.model import default_edge_gguf
+from edge.uplink.client import CloudClient
 from shared.config import default_data_dir
 from shared.llama_runtime import LlamaCppRunner
 from shared.prompts import qa_prompt

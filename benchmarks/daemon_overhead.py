@@ -18,8 +18,9 @@ import httpx
 
 from benchmarks.harness import RESULTS_DIR
 from edge.agent import EdgeAgent
-from edge.cascade import Policy, Query
+from edge.cache.embeddings import LazyVector
 from edge.daemon.launcher import DaemonProcess
+from edge.pipeline.query import Policy, Query
 from shared.config import load_config
 from shared.service_process import free_port
 
@@ -37,7 +38,8 @@ async def in_process(data_dir: str, cloud: str, n: int, threads: int) -> list[fl
     config = load_config(overrides={"data_dir": data_dir, "edge": {"cloud_address": cloud, "threads": threads}})
     async with EdgeAgent(config) as agent:
         for q in CACHED:  # seeds the cache the daemon will serve from
-            await agent.cascade.store_answer(Query(question=q), "Somewhere", "bench", 3600)
+            query = Query(question=q, style=agent.style)
+            await agent.cache.store(query, "Somewhere", "bench", 3600, {}, LazyVector(agent.embedder, query.text))
         latencies = []
         for i in range(-3, n):  # three warm-up asks, as through HTTP
             started = time.perf_counter()

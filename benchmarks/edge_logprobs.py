@@ -14,7 +14,7 @@ from pathlib import Path
 from llama_cpp import Llama
 
 from benchmarks.harness import RESULTS_DIR
-from edge.local_model import default_edge_gguf
+from edge.local.model import default_edge_gguf
 from shared.llama_runtime import LlamaCppRunner
 from shared.prompts import qa_prompt
 from shared.types import SamplingParams

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for_benchmark, run_against_cloud
-from edge.calibrate import cascade_curve, evaluate_threshold, threshold_for_share
-from edge.cascade import Policy, Query
-from edge.labeled import builtin, split
-from edge.outcomes import Outcome, collect_outcomes, outcome_arrays
+from edge.calibration.curves import cascade_curve, evaluate_threshold, threshold_for_share
+from edge.calibration.labeled import builtin, split
+from edge.calibration.outcomes import Outcome, collect_outcomes, outcome_arrays
+from edge.pipeline.query import Policy, Query
 from shared.config import CostConfig
 from shared.cost import answer_cost
 from shared.prompts import qa_prompt
@@ -57,9 +57,9 @@ def costs_per_1000(outcomes: list[Outcome], escalate: np.ndarray, cost: CostConf
 async def ttft(agent, questions: list[str]) -> dict:
     edge, cloud = [], []
     for q in questions:
-        ids = agent.runner.tokenize(qa_prompt(q))
+        ids = agent.generator.runner.tokenize(qa_prompt(q))
         started = time.perf_counter()
-        async with aclosing(agent.runner.astream(ids, SamplingParams(max_tokens=4))) as stream:
+        async with aclosing(agent.generator.runner.astream(ids, SamplingParams(max_tokens=4))) as stream:
             async for _ in stream:
                 edge.append((time.perf_counter() - started) * 1000)
                 break
@@ -72,7 +72,7 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
     calibration, evaluation = split(builtin(args.sets.split(",")), seed=args.seed)
     evaluation = evaluation[: args.n]
     async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
-        estimator = agent.config.edge.estimator
+        estimator = agent.config.edge.confidence.estimator
         cloud_model = (await agent.client.model_info()).model_id
         cal = await collect_outcomes(agent.cascade, calibration, args.memo, cloud_model=cloud_model)
         ev = await collect_outcomes(agent.cascade, evaluation, args.memo, cloud_model=cloud_model)
@@ -88,15 +88,17 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
         escalated = []
         for item in evaluation:
             r = await agent.cascade.answer(Query(question=item.question, policy=policy))
-            paths[r.served_by].append(r.total_ms)
+            paths[r.served_by].append(r.timings.total_ms)
             if r.served_by == "cloud":
                 escalated.append(item.question)
         for question in escalated:
-            paths["cache"].append((await agent.cascade.answer(Query(question=question, policy=policy))).total_ms)
+            paths["cache"].append(
+                (await agent.cascade.answer(Query(question=question, policy=policy))).timings.total_ms
+            )
     async with edge_agent_for_benchmark(f"127.0.0.1:{free_port()}", args.threads, breaker_failures=10**6) as agent:
         for item in evaluation[: args.degraded]:
             r = await agent.cascade.answer(Query(question=item.question, policy=Policy(threshold=1.0)))
-            paths["degraded"].append(r.total_ms)
+            paths["degraded"].append(r.timings.total_ms)
 
     return {
         "date": time.strftime("%Y-%m-%d"),

@@ -17,15 +17,18 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for_benchmark, run_against_cloud
-from edge.calibrate import accuracy_at_share, cascade_curve, roc_auc
-from edge.cascade import Query
-from edge.confidence import ESTIMATORS
-from edge.embeddings import SentenceEmbedder
-from edge.labeled import builtin, normalize_answer, split
-from edge.outcomes import Memo, Outcome, collect_outcomes, memoized_edge_run
-from edge.router import KnnRouter, LabeledOutcomes, combine, fit_weight
-from shared.config import EdgeConfig
-from shared.prompts import QA_STOP, qa_prompt
+from edge.agent import EdgeAgent
+from edge.cache.embeddings import LazyVector
+from edge.calibration.curves import accuracy_at_share, cascade_curve, fit_weight, roc_auc
+from edge.calibration.labeled import builtin, normalize_answer, split
+from edge.calibration.outcomes import Memo, Outcome, collect_outcomes, memoized_edge_run
+from edge.confidence.estimators import ESTIMATORS
+from edge.pipeline.decision import decide
+from edge.pipeline.query import Query
+from edge.routing.knn import KnnRouter, LabeledOutcomes
+from edge.routing.outcome_store import OutcomeStore
+from edge.routing.policy import KnnRoutePolicy
+from shared.config import RoutingConfig
 
 SHARES = (0.25, 0.5, 0.75)
 
@@ -117,43 +120,46 @@ def print_table(summary: dict) -> None:
 
 
 async def context_runs(
-    cascade,
-    calibration: list[Outcome],
-    evaluation: list[Outcome],
-    cal_emb: np.ndarray,
-    ev_emb: np.ndarray,
-    memo: Memo,
-    pairs: int = 2,
-    min_similarity: float = 0.6,
+    agent: EdgeAgent, calibration: list[Outcome], evaluation: list[Outcome], cloud_model: str, memo: Memo
 ) -> list[Outcome]:
-    """Cache as context: each evaluation question re-asked on the edge with the cloud's answers to the closest
-    calibration questions (standing in for cached cloud answers) as extra few-shot examples."""
+    """Cache as context, as served: the calibration questions' cloud answers go into the agent's answer cache,
+    and each evaluation question is re-asked on the edge with the pairs the cascade itself picks."""
+    for o in calibration:
+        if o.cloud is not None:
+            query = Query(question=o.item.question, style=agent.style)
+            await agent.cache.store(
+                query, o.cloud.answer, cloud_model, 3600, {}, LazyVector(agent.embedder, query.text)
+            )
     runs = []
-    sims = ev_emb @ cal_emb.T
-    for row, outcome in enumerate(evaluation):
-        closest = [i for i in np.argsort(-sims[row])[:pairs] if sims[row, i] >= min_similarity][::-1]
-        context = [
-            (calibration[i].item.question, calibration[i].cloud.answer)
-            for i in closest
-            if calibration[i].cloud is not None
-        ]
-        prompt = qa_prompt(outcome.item.question, context)
-        key = f"edge-context|{cascade.edge_model}|{cascade.config.max_tokens}|{prompt}"
-        run = await memoized_edge_run(cascade, memo, key, Query(prompt=prompt, stop=QA_STOP))
+    for outcome in evaluation:
+        query = Query(question=outcome.item.question, style=agent.style)
+        context = await agent.cascade.context_for(query)
+        key = f"edge-context|{agent.cascade.edge_model}|{agent.style.max_tokens}|{query.rendered_text(context)}"
+        run = await memoized_edge_run(agent.cascade, memo, key, query, context)
         runs.append(Outcome(outcome.item, run, outcome.cloud))
     return runs
 
 
 def router_scores(
-    calibration: list[Outcome], evaluation: list[Outcome], cal_emb: np.ndarray, ev_emb: np.ndarray
+    calibration: list[Outcome], evaluation: list[Outcome], cal_emb: np.ndarray, ev_emb: np.ndarray, data_dir: Path
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """kNN router fitted on the calibration split only; its mixing weight with mean log-prob too."""
+    """The served router and decision, fitted on the calibration split only: the route policy reads the
+    calibration labels from an outcome store, and `decide()` turns its advice into each question's score."""
     cal_edge = np.array([o.edge_correct for o in calibration])
     cal_cloud = np.array([o.cloud_correct for o in calibration])
-    router = KnnRouter(LabeledOutcomes(cal_emb, cal_edge, cal_cloud))
+    knn = KnnRouter(LabeledOutcomes(cal_emb, cal_edge, cal_cloud), k=RoutingConfig().k)
     cal_logprob = np.array([o.score("mean_logprob") for o in calibration])
-    weight = fit_weight(cal_logprob, router.confidence(cal_emb, leave_one_out=True), cal_edge, cal_cloud)
-    ev_router = router.confidence(ev_emb)
+    weight = fit_weight(cal_logprob, knn.confidence(cal_emb, leave_one_out=True), cal_edge, cal_cloud)
+    routing = RoutingConfig(weight=weight)
+    store = OutcomeStore(data_dir / "outcomes.sqlite")
+    store.replace_labeled(
+        [(o.item.question, v, o.edge_correct, o.cloud_correct) for o, v in zip(calibration, cal_emb, strict=True)],
+        "calibration",
+    )
+    policy = KnnRoutePolicy(store, routing)
+    advice = [policy.advice_for(v).confidence for v in ev_emb]
+    store.close()
+    plans = [decide(0.5, router_confidence=c, routing=routing) for c in advice]
     ev_logprob = np.array([o.score("mean_logprob") for o in evaluation])
     # Label-free signal: do edge and cloud agree? Recorded, not trusted: a weak cloud makes it misleading.
     agreement = np.array(
@@ -163,24 +169,20 @@ def router_scores(
         ]
     )
     scores = {
-        "router": ev_router,
-        "router+mean_logprob": combine(ev_logprob, ev_router, weight),
+        "router": np.array([0.5 if c is None else c for c in advice]),
+        "router+mean_logprob": np.array([p.ranking_score(lp) for p, lp in zip(plans, ev_logprob, strict=True)]),
         "edge_cloud_agreement": agreement,
     }
-    # Pre-generation routing with the default gate settings: what it would send straight to the cloud.
-    defaults = EdgeConfig()
-    close = router.nearest_similarity(ev_emb) >= defaults.router_min_similarity
-    straight = close & (ev_router < defaults.router_cloud_below)
-    local = close & (ev_router >= defaults.router_local_above)
-    saved = float(sum(o.edge.seconds for o, s in zip(evaluation, straight, strict=True) if s))
+    straight = np.array([p.route == "cloud" for p in plans])
     info = {
-        "k": router.k,
+        "k": routing.k,
         "weight_on_logprob": weight,
         "fitted_on": len(calibration),
+        "router_spoke_share": float(np.mean([c is not None for c in advice])),
         "pre_generation": {
             "to_cloud_share": float(straight.mean()),
-            "kept_local_share": float(local.mean()),
-            "edge_seconds_saved": saved,
+            "kept_local_share": float(np.mean([p.route == "edge" for p in plans])),
+            "edge_seconds_saved": float(sum(o.edge.seconds for o, s in zip(evaluation, straight, strict=True) if s)),
             "edge_seconds_total": float(sum(o.edge.seconds for o in evaluation)),
         },
     }
@@ -191,15 +193,18 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
     calibration, evaluation = split(builtin(args.sets.split(",")), seed=args.seed)
     if args.limit:
         calibration, evaluation = calibration[: args.limit], evaluation[: args.limit]
-    async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
-        cloud_model = (await agent.client.model_info()).model_id
-        cal_outcomes = await collect_outcomes(agent.cascade, calibration, args.memo, cloud_model=cloud_model)
-        outcomes = await collect_outcomes(agent.cascade, evaluation, args.memo, cloud_model=cloud_model)
-        embedder = SentenceEmbedder(threads=2)
-        cal_emb = embedder.embed([o.item.question for o in cal_outcomes])
-        ev_emb = embedder.embed([o.item.question for o in outcomes])
-        with_context = await context_runs(agent.cascade, cal_outcomes, outcomes, cal_emb, ev_emb, Memo(args.memo))
-    extra, router_info = router_scores(cal_outcomes, outcomes, cal_emb, ev_emb)
+    async with edge_agent_for_benchmark(
+        cloud_address, args.threads, cache_enabled=True, cache_as_context=True
+    ) as agent:
+        info = await agent.client.model_info()
+        labeled = {"cloud_model": info.model_id, "concurrency": min(8, info.max_concurrent_requests)}
+        cal_outcomes = await collect_outcomes(agent.cascade, calibration, args.memo, **labeled)
+        outcomes = await collect_outcomes(agent.cascade, evaluation, args.memo, **labeled)
+        cal_emb = await agent.embedder.embed_many([o.item.question for o in cal_outcomes])
+        ev_emb = await agent.embedder.embed_many([o.item.question for o in outcomes])
+        with_context = await context_runs(agent, cal_outcomes, outcomes, info.model_id, Memo(args.memo))
+        edge_model = agent.cascade.edge_model
+        extra, router_info = router_scores(cal_outcomes, outcomes, cal_emb, ev_emb, agent.config.data_dir)
     summary = summarize(outcomes, extra)
     # The context changes the edge's answers too, so its curve is computed on the context runs.
     context_summary = summarize(with_context)
@@ -211,8 +216,8 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
     summary["router"] = router_info
     summary.update(
         date=time.strftime("%Y-%m-%d"),
-        edge_model=agent.cascade.edge_model,
-        cloud_model=cloud_model,
+        edge_model=edge_model,
+        cloud_model=info.model_id,
         sets=args.sets,
         seed=args.seed,
     )

@@ -21,10 +21,13 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import RESULTS_DIR
-from edge.cache import SqliteCache
-from edge.embeddings import SentenceEmbedder
-from edge.labeled import capitals
-from edge.semantic_cache import SemanticMatcher
+from edge.cache.answer_cache import LayeredAnswerCache
+from edge.cache.embeddings import AsyncEmbedder, LazyVector, SentenceEmbedder
+from edge.cache.store import SqliteCache
+from edge.cache.vector_index import VectorIndex
+from edge.calibration.labeled import capitals
+from edge.pipeline.query import Query
+from shared.config import CacheConfig
 
 PARAPHRASES = (
     "what's {c}'s capital city?",
@@ -54,20 +57,24 @@ def question_sets(n: int, seed: int) -> tuple[list[str], list[tuple[str, int]], 
     return canonical, paraphrases, contrasts
 
 
-async def evaluate(matcher: SemanticMatcher, embedder: SentenceEmbedder, paraphrases, contrasts) -> dict:
-    """Lookup latency includes embedding the question, as in the cascade."""
+async def evaluate(cache: LayeredAnswerCache, embedder: AsyncEmbedder, paraphrases, contrasts) -> dict:
+    """Lookup latency includes embedding the question, as in the cascade (the product's own lookup)."""
     hits = right = 0
     latencies = []
+
+    async def lookup(text: str):
+        query = Query(question=text)
+        return await cache.lookup(query, LazyVector(embedder, query.text))
+
     for text, index in paraphrases:
         started = time.perf_counter()
-        hit, _ = await matcher.lookup(text, "p", embedder.embed_one(text))
+        hit = await lookup(text)
         latencies.append((time.perf_counter() - started) * 1000)
         hits += hit is not None
-        right += hit is not None and hit.key == f"k{index}"
+        right += hit is not None and hit.answer == f"answer {index}"
     false_hits = 0
     for text in contrasts:
-        hit, _ = await matcher.lookup(text, "p", embedder.embed_one(text))
-        false_hits += hit is not None
+        false_hits += await lookup(text) is not None
     return {
         "hit_rate": hits / len(paraphrases),
         "right_hit_rate": right / len(paraphrases),
@@ -77,20 +84,20 @@ async def evaluate(matcher: SemanticMatcher, embedder: SentenceEmbedder, paraphr
 
 
 async def run(n: int, seed: int, threshold: float) -> dict:
-    embedder = SentenceEmbedder(threads=2)
+    embedder = AsyncEmbedder(SentenceEmbedder(threads=2))
     canonical, paraphrases, contrasts = question_sets(n, seed)
+    config = CacheConfig(semantic_threshold=threshold)
     with tempfile.TemporaryDirectory() as tmp:
-        cache = SqliteCache(Path(tmp) / "cache.sqlite", max_entries=10 * len(canonical))
-        matcher = SemanticMatcher(cache, embedder.dim, threshold)
+        store = SqliteCache(Path(tmp) / "cache.sqlite", max_entries=10 * len(canonical))
+        cache = LayeredAnswerCache(store, VectorIndex(embedder.dim), config)
         for i, q in enumerate(canonical):
-            vector = embedder.embed_one(q)
-            matcher.remember(f"k{i}", vector)
-            cache.put(f"k{i}", q.lower(), f"answer {i}", "bench", None, {"question": q, "params": "p"}, 3600, vector)
-        guarded = await evaluate(matcher, embedder, paraphrases, contrasts)
+            query = Query(question=q)
+            await cache.store(query, f"answer {i}", "bench", 3600, {}, LazyVector(embedder, query.text))
+        guarded = await evaluate(cache, embedder, paraphrases, contrasts)
         # The same cache and threshold without the entity guard: what a plain semantic cache would serve.
-        plain = SemanticMatcher(cache, embedder.dim, threshold, guard=lambda a, b: True)
+        plain = LayeredAnswerCache(store, VectorIndex(embedder.dim), config, guard=lambda a, b: True)
         unguarded = await evaluate(plain, embedder, paraphrases, contrasts)
-        cache.close()
+        store.close()
     return {
         "date": time.strftime("%Y-%m-%d"),
         "threshold": threshold,

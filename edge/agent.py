@@ -1,61 +1,85 @@
-"""Builds the edge agent from config: local model, estimator, cache, cloud client, cascade."""
+"""Builds the edge from config: local model, cache, router, uplink and the cascade over them.
+
+Every resource is registered on an exit stack as soon as it exists, so `close()` (and a constructor that
+fails half-way) releases all of them even when one of them fails to close.
+"""
 
 from __future__ import annotations
 
-from edge.cache import SqliteCache
-from edge.cascade import Cascade
-from edge.circuit_breaker import CircuitBreaker
-from edge.cloud_client import CloudClient
-from edge.confidence import create_estimator
-from edge.escalation import CloudEscalator
-from edge.local_model import load_local_model
-from edge.outcome_store import OutcomeStore
-from edge.routing import RouterGate
-from edge.semantic_cache import AsyncEmbedder, SemanticMatcher
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from edge.cache.answer_cache import LayeredAnswerCache
+from edge.cache.embeddings import AsyncEmbedder
+from edge.cache.store import SqliteCache
+from edge.cache.vector_index import VectorIndex
+from edge.confidence.estimators import create_estimator
+from edge.local.generator import LlamaGenerator
+from edge.local.model import load_local_model
+from edge.pipeline.cascade import Cascade, CascadeParts
+from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
+from edge.routing.outcome_store import OutcomeStore
+from edge.routing.policy import KnnRoutePolicy
+from edge.uplink.breaker import CircuitBreaker
+from edge.uplink.client import CloudClient
+from edge.uplink.uplink import CloudUplink
 from shared.config import TandemConfig
 
+log = logging.getLogger(__name__)
 
-def cache_path(config: TandemConfig):
+
+def cache_path(config: TandemConfig) -> Path:
     return config.data_dir / "edge" / "cache.sqlite"
 
 
 def open_cache(config: TandemConfig) -> SqliteCache:
-    return SqliteCache(cache_path(config), max_entries=config.edge.cache_max_entries)
+    return SqliteCache(cache_path(config), max_entries=config.edge.cache.max_entries)
 
 
 class EdgeAgent:
-    """Owns every resource of the edge; `async with EdgeAgent(config) as agent: await agent.cascade.answer(q)`."""
+    """Owns every resource of the edge: `async with EdgeAgent(config) as agent: await agent.cascade.answer(q)`."""
 
-    def __init__(self, config: TandemConfig) -> None:
+    def __init__(self, config: TandemConfig, device: Callable[[], DeviceShift] = lambda: NOMINAL_DEVICE) -> None:
         edge = config.edge
         self.config = config
-        self.runner = load_local_model(edge)
-        self.cache = open_cache(config) if edge.cache_enabled else None
-        self.client = CloudClient(edge.cloud_address, api_key=edge.cloud_api_key, timeout_s=edge.cloud_timeout_s)
-        self.breaker = CircuitBreaker(edge.breaker_failures, edge.breaker_reset_s)
-        self.outcomes = OutcomeStore(config.data_dir / "edge" / "outcomes.sqlite")
-        # One embedder serves the semantic cache and the router; neither is built when both are off.
-        wants_semantic = self.cache is not None and edge.semantic_cache
-        self.embedder = None
-        if wants_semantic or edge.router_enabled:
-            from edge.embeddings import SentenceEmbedder
+        self._closers = contextlib.ExitStack()
+        try:
+            runner = load_local_model(edge.local)
+            self._closers.callback(runner.close)
+            self.generator = LlamaGenerator(runner, edge.local.max_local_queue)
+            self.store = open_cache(config) if edge.cache.enabled else None
+            if self.store is not None:
+                self._closers.callback(self.store.close)
+            self.outcomes = OutcomeStore(config.data_dir / "edge" / "outcomes.sqlite")
+            self._closers.callback(self.outcomes.close)
+            self.client = CloudClient(edge.uplink.address, api_key=edge.uplink.api_key, timeout_s=edge.uplink.timeout_s)
+            self.breaker = CircuitBreaker(edge.uplink.breaker_failures, edge.uplink.breaker_reset_s)
+            # One embedder serves the semantic cache, the router and feedback; none is built when all are off.
+            self.embedder = None
+            if (self.store is not None and edge.cache.semantic) or edge.routing.enabled:
+                from edge.cache.embeddings import SentenceEmbedder
 
-            self.embedder = AsyncEmbedder(SentenceEmbedder(edge.embed_threads))
-        self.semantic = (
-            SemanticMatcher(self.cache, self.embedder.dim, edge.semantic_threshold) if wants_semantic else None
-        )
-        self.routing = RouterGate(self.outcomes, edge) if edge.router_enabled else None
-        self.cascade = Cascade(
-            runner=self.runner,
-            estimator=create_estimator(edge.estimator, edge.quantile),
-            escalator=CloudEscalator(self.client, self.breaker, edge.cloud_timeout_s),
-            cache=self.cache,
-            config=edge,
-            cost=config.cost,
-            embedder=self.embedder,
-            semantic=self.semantic,
-            routing=self.routing,
-        )
+                self.embedder = AsyncEmbedder(SentenceEmbedder(edge.cache.embed_threads))
+            self.cache = None
+            if self.store is not None:
+                index = VectorIndex(self.embedder.dim) if self.embedder and edge.cache.semantic else None
+                self.cache = LayeredAnswerCache(self.store, index, edge.cache)
+            self.router = KnnRoutePolicy(self.outcomes, edge.routing) if edge.routing.enabled else None
+            parts = CascadeParts(
+                generator=self.generator,
+                estimator=create_estimator(edge.confidence.estimator, edge.confidence.quantile),
+                uplink=CloudUplink(self.client, self.breaker),
+                cache=self.cache,
+                router=self.router,
+                embedder=self.embedder,
+            )
+            self.cascade = Cascade(parts, edge, config.cost, device)
+            self.style = self.cascade.style
+        except BaseException:
+            self._closers.close()
+            raise
 
     async def __aenter__(self) -> EdgeAgent:
         return self
@@ -64,8 +88,7 @@ class EdgeAgent:
         await self.close()
 
     async def close(self) -> None:
-        await self.client.close()
-        if self.cache is not None:
-            self.cache.close()
-        self.outcomes.close()
-        self.runner.close()
+        try:
+            await self.client.close()
+        finally:
+            self._closers.close()

@@ -8,7 +8,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from edge.calibration_cli import add_calibrate_parser, calibrate, print_report
+from edge.calibration.command import add_calibrate_parser, calibrate, print_report
 from shared.cli_flags import add_common_flags, add_section_flags, config_from_args
 from shared.config import (
     CostConfig,
@@ -62,15 +62,15 @@ def read_question(raw: str) -> str:
 
 async def _ask(config: TandemConfig, question: str, route: str, as_json: bool) -> None:
     from edge.agent import EdgeAgent
-    from edge.cascade import Policy, Query
+    from edge.pipeline.query import Policy, Query
 
     async with EdgeAgent(config) as agent:
-        result = await agent.cascade.answer(Query(question=question, policy=Policy(route=route)))
+        result = await agent.cascade.answer(Query(question=question, policy=Policy(route=route), style=agent.style))
     if as_json:
-        print(json.dumps({k: v for k, v in asdict(result).items() if k != "tokens"}, indent=2))
+        print(json.dumps({"answer": result.answer, **result.report()}, indent=2))
     else:
         print(result.answer)
-        print(result.provenance())
+        print(result.summary())
 
 
 def _cache(config: TandemConfig, action: str) -> None:

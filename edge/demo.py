@@ -27,9 +27,10 @@ QUESTIONS = (
 
 def describe(t: dict) -> str:
     conf = "-" if t["confidence"] is None else f"{t['confidence']:.2f}"
+    ms = t["timings"]
     line = (
-        f"served_by={t['served_by']} confidence={conf} edge={t['edge_ms']:.0f}ms cloud={t['cloud_ms']:.0f}ms "
-        f"total={t['total_ms']:.0f}ms cost={t['cost']:.6f}"
+        f"served_by={t['served_by']} confidence={conf} edge={ms['edge_ms']:.0f}ms cloud={ms['cloud_ms']:.0f}ms "
+        f"total={ms['total_ms']:.0f}ms cost={t['cost']:.6f}"
     )
     return line + (f" DEGRADED({t['degraded_reason']})" if t["degraded"] else "")
 

@@ -25,15 +25,25 @@ def _parser_for(annotation: Any):
 def add_section_flags(
     parser: argparse.ArgumentParser, section: type[BaseModel], dest_prefix: str, flag_prefix: str = ""
 ) -> None:
-    """One `--field-name` flag per field; unset flags stay out of the overrides."""
-    group = parser.add_argument_group(f"[{dest_prefix}] settings (also TANDEM_{dest_prefix.upper()}__<NAME>)")
+    """One `--field-name` flag per field; unset flags stay out of the overrides.
+
+    A nested section (e.g. `[edge.cache]`) gets its own group; its `flag_prefix` class attribute keeps its
+    flags readable and unique (`--cache-enabled`, `--cloud-address`).
+    """
+    env = "TANDEM_" + dest_prefix.upper().replace(".", "__")
+    group = parser.add_argument_group(f"[{dest_prefix}] settings (also {env}__<NAME>)")
     for name, field in section.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            nested_prefix = flag_prefix + getattr(annotation, "flag_prefix", "")
+            add_section_flags(parser, annotation, f"{dest_prefix}.{name}", nested_prefix)
+            continue
         default = field.get_default(call_default_factory=True)
         group.add_argument(
             f"--{flag_prefix}{name.replace('_', '-')}",
             dest=f"{dest_prefix}.{name}",
             metavar=name.upper(),
-            type=_parser_for(field.annotation),
+            type=_parser_for(annotation),
             default=argparse.SUPPRESS,
             help=f"{field.description} (default: {default!r})",
         )
@@ -44,8 +54,11 @@ def overrides_from_args(args: argparse.Namespace) -> dict[str, Any]:
     nested: dict[str, Any] = {}
     for dest, value in vars(args).items():
         if "." in dest:
-            section, name = dest.split(".", 1)
-            nested.setdefault(section, {})[name] = value
+            *path, name = dest.split(".")
+            target = nested
+            for part in path:
+                target = target.setdefault(part, {})
+            target[name] = value
     return nested
 
 

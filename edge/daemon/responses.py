@@ -1,31 +1,17 @@
-"""OpenAI-shaped responses (JSON and server-sent events) built from a CascadeResult."""
+"""OpenAI-shaped responses (JSON and server-sent events) built from the cascade's deltas and result."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
-from collections.abc import Iterator
-from dataclasses import asdict
 
-from edge.cascade import CascadeResult
-
-
-def provenance(result: CascadeResult) -> dict:
-    """Tandem's extra field: who served, confidence, degradation, latency split and cost."""
-    data = asdict(result)
-    data.pop("tokens")
-    data.pop("answer")
-    return data
+from edge.pipeline.result import CascadeResult
 
 
 def usage(result: CascadeResult) -> dict:
-    completion = len(result.tokens) if result.tokens else result.cloud_completion_tokens or result.edge_tokens
-    return {
-        "prompt_tokens": result.prompt_tokens,
-        "completion_tokens": completion,
-        "total_tokens": result.prompt_tokens + completion,
-    }
+    t = result.tokens
+    completion = len(result.logprobs) if result.logprobs else t.cloud_completion or t.edge
+    return {"prompt_tokens": t.prompt, "completion_tokens": completion, "total_tokens": t.prompt + completion}
 
 
 def _finish(result: CascadeResult) -> str:
@@ -43,28 +29,28 @@ def _chat_logprobs(result: CascadeResult) -> dict:
                     {"token": a.token, "logprob": a.logprob, "bytes": list(a.token.encode())} for a in t.top
                 ],
             }
-            for t in result.tokens
+            for t in result.logprobs
         ]
     }
 
 
 def _completion_logprobs(result: CascadeResult) -> dict:
     offsets, pos = [], 0
-    for t in result.tokens:
+    for t in result.logprobs:
         offsets.append(pos)
         pos += len(t.token)
     return {
-        "tokens": [t.token for t in result.tokens],
-        "token_logprobs": [t.logprob for t in result.tokens],
+        "tokens": [t.token for t in result.logprobs],
+        "token_logprobs": [t.logprob for t in result.logprobs],
         "top_logprobs": None,
         "text_offset": offsets,
     }
 
 
-def _envelope(result: CascadeResult, model: str, chat: bool, stream: bool = False) -> dict:
+def envelope(request_id: str, model: str, chat: bool, stream: bool = False) -> dict:
     kind = ("chat.completion.chunk" if stream else "chat.completion") if chat else "text_completion"
     return {
-        "id": f"{'chatcmpl' if chat else 'cmpl'}-{result.request_id}",
+        "id": f"{'chatcmpl' if chat else 'cmpl'}-{request_id}",
         "object": kind,
         "created": int(time.time()),
         "model": model,
@@ -79,10 +65,10 @@ def chat_completion(result: CascadeResult, model: str, with_logprobs: bool) -> d
         "logprobs": _chat_logprobs(result) if with_logprobs else None,
     }
     return {
-        **_envelope(result, model, chat=True),
+        **envelope(result.request_id, model, chat=True),
         "choices": [choice],
         "usage": usage(result),
-        "tandem": provenance(result),
+        "tandem": result.report(),
     }
 
 
@@ -94,39 +80,36 @@ def completion(result: CascadeResult, model: str, with_logprobs: bool) -> dict:
         "logprobs": _completion_logprobs(result) if with_logprobs else None,
     }
     return {
-        **_envelope(result, model, chat=False),
+        **envelope(result.request_id, model, chat=False),
         "choices": [choice],
         "usage": usage(result),
-        "tandem": provenance(result),
+        "tandem": result.report(),
     }
 
 
-def _pieces(answer: str) -> list[str]:
-    """Word-sized pieces that concatenate to the answer exactly."""
-    return re.findall(r"\s*\S+", answer) or [answer]
-
-
-def _sse(data: dict | str) -> str:
+def sse(data: dict | str) -> str:
     return f"data: {data if isinstance(data, str) else json.dumps(data)}\n\n"
 
 
-def stream_events(result: CascadeResult, model: str, chat: bool) -> Iterator[str]:
-    """The decision needs the whole answer (its confidence), so the stream starts once the cascade has decided."""
-    base = _envelope(result, model, chat, stream=True)
-    if chat:
-        yield _sse(
-            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
-        )
-    for piece in _pieces(result.answer):
-        choice = {"index": 0, "delta": {"content": piece}} if chat else {"index": 0, "text": piece}
-        yield _sse({**base, "choices": [{**choice, "finish_reason": None}]})
-    last = {"index": 0, "delta": {}} if chat else {"index": 0, "text": ""}
-    yield _sse(
-        {
-            **base,
-            "choices": [{**last, "finish_reason": _finish(result)}],
-            "usage": usage(result),
-            "tandem": provenance(result),
-        }
+def sse_role(base: dict) -> str:
+    """A chat stream's first chunk: the assistant's role, no content yet."""
+    return sse(
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
     )
-    yield _sse("[DONE]")
+
+
+def sse_delta(base: dict, text: str, chat: bool) -> str:
+    choice = {"index": 0, "delta": {"content": text}} if chat else {"index": 0, "text": text}
+    return sse({**base, "choices": [{**choice, "finish_reason": None}]})
+
+
+def sse_final(base: dict, result: CascadeResult, chat: bool) -> str:
+    """The last chunk keeps `usage` and `tandem`, then the stream's terminator."""
+    last = {"index": 0, "delta": {}} if chat else {"index": 0, "text": ""}
+    final = {
+        **base,
+        "choices": [{**last, "finish_reason": _finish(result)}],
+        "usage": usage(result),
+        "tandem": result.report(),
+    }
+    return sse(final) + sse("[DONE]")

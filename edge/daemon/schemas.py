@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from edge.cascade import Policy, Query
+from edge.pipeline.query import Policy, Query, QueryStyle
 from shared.errors import InvalidRequest
 from shared.types import ChatMessage
 
@@ -48,7 +48,7 @@ class _Common(BaseModel):
             return None
         return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
 
-    def _query(self, max_input_chars: int, request_id: str, **inputs) -> Query:
+    def _query(self, max_input_chars: int, request_id: str, style: QueryStyle, **inputs) -> Query:
         text = (
             inputs.get("question") or inputs.get("prompt") or "".join(m.content for m in inputs.get("messages") or ())
         )
@@ -63,6 +63,7 @@ class _Common(BaseModel):
             policy=Policy(self.tandem.route, self.tandem.threshold),
             request_id=request_id,
             logprobs=self.wants_logprobs(),
+            style=style,
             **inputs,
         )
 
@@ -82,16 +83,16 @@ class ChatCompletionRequest(_Common):
     def wants_logprobs(self) -> bool:
         return self.logprobs
 
-    def to_query(self, max_input_chars: int, request_id: str) -> Query:
+    def to_query(self, max_input_chars: int, request_id: str, style: QueryStyle) -> Query:
         if self.max_completion_tokens is not None and self.max_tokens is None:
             self.max_tokens = self.max_completion_tokens
         if any(not m.content.strip() for m in self.messages):
             raise InvalidRequest("messages must not have empty content")
         if len(self.messages) == 1 and self.messages[0].role == "user":
             # A single question goes through the configured prompt style, like `tandem-edge ask`.
-            return self._query(max_input_chars, request_id, question=self.messages[0].content)
+            return self._query(max_input_chars, request_id, style, question=self.messages[0].content)
         messages = tuple(ChatMessage(m.role, m.content) for m in self.messages)
-        return self._query(max_input_chars, request_id, messages=messages)
+        return self._query(max_input_chars, request_id, style, messages=messages)
 
 
 class CompletionRequest(_Common):
@@ -119,9 +120,9 @@ class CompletionRequest(_Common):
     def wants_logprobs(self) -> bool:
         return self.logprobs is not None
 
-    def to_query(self, max_input_chars: int, request_id: str) -> Query:
+    def to_query(self, max_input_chars: int, request_id: str, style: QueryStyle) -> Query:
         assert isinstance(self.prompt, str)
-        return self._query(max_input_chars, request_id, prompt=self.prompt)
+        return self._query(max_input_chars, request_id, style, prompt=self.prompt)
 
 
 class FeedbackRequest(BaseModel):

@@ -7,7 +7,7 @@ import pytest
 from transformers import AutoTokenizer
 
 from cloud.model_prep import default_model_dir
-from edge.cloud_client import CloudClient
+from edge.uplink.client import CloudClient
 from shared.config import default_data_dir
 from shared.rpc import inference_pb2_grpc
 from tests.settings import API_KEY

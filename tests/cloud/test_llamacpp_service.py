@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from cloud.launcher import CloudProcess
-from edge.cloud_client import CloudClient
+from edge.uplink.client import CloudClient
 from shared.types import FinishReason, GenerationRequest, SamplingParams
 from tests.cloud.stream_checks import assert_well_formed
 from tests.cloud.test_service_vllm import capital_prompt

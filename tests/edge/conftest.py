@@ -13,10 +13,11 @@ from tests.settings import API_KEY
 
 
 @pytest.fixture
-def make_agent(tmp_path):
+async def make_agent(tmp_path):
     agents: list[EdgeAgent] = []
 
     def build(cloud_address: str, **edge) -> EdgeAgent:
+        # Flat keys (threshold=..., cache_enabled=...) are moved into their [edge.*] tables by the config.
         overrides = {"cloud_address": cloud_address, "cloud_api_key": API_KEY, "threads": 2, **edge}
         agent = EdgeAgent(load_config(overrides={"data_dir": tmp_path, "edge": overrides}))
         agents.append(agent)
@@ -24,9 +25,7 @@ def make_agent(tmp_path):
 
     yield build
     for agent in agents:
-        agent.runner.close()
-        if agent.cache is not None:
-            agent.cache.close()
+        await agent.close()
 
 
 async def served_count(agent: EdgeAgent) -> int:

@@ -63,3 +63,32 @@ def test_cli_reports_bad_config(capsys):
 
     assert main(["serve", "--max-concurrent-requests", "0"]) == 2
     assert "max_concurrent_requests" in capsys.readouterr().err
+
+
+def test_edge_tables_from_file_env_and_flags(tmp_path, monkeypatch):
+    from edge.cli import build_parser as edge_parser
+
+    toml = tmp_path / "tandem.toml"
+    toml.write_text('[edge.confidence]\nthreshold = 0.7\nestimator = "margin"\n[edge.cache]\nenabled = false\n')
+    monkeypatch.setenv("TANDEM_EDGE__ROUTING__K", "4")
+    args = edge_parser().parse_args(
+        ["serve", "--cloud-address", "10.0.0.1:1", "--cache-semantic-threshold", "0.95", "--router-weight", "0.3"]
+    )
+    edge = load_config(toml, overrides_from_args(args)).edge
+    assert edge.confidence.threshold == 0.7 and edge.confidence.estimator == "margin"  # file
+    assert edge.cache.enabled is False  # file, beside a flag of the same table
+    assert edge.cache.semantic_threshold == 0.95 and edge.routing.weight == 0.3  # flags
+    assert edge.routing.k == 4  # env
+    assert edge.uplink.address == "10.0.0.1:1"
+
+
+def test_flat_edge_keys_of_older_files_still_load(tmp_path, monkeypatch):
+    toml = tmp_path / "old.toml"
+    toml.write_text('[edge]\nthreshold = 0.6\ncloud_address = "h:1"\nsemantic_cache = false\nrouter_k = 3\n')
+    monkeypatch.setenv("TANDEM_EDGE__CACHE_ENABLED", "false")
+    edge = load_config(toml).edge
+    assert edge.confidence.threshold == 0.6 and edge.uplink.address == "h:1"
+    assert edge.cache.semantic is False and edge.cache.enabled is False and edge.routing.k == 3
+    toml.write_text("[edge]\nno_such_key = 1\n")
+    with pytest.raises(ValidationError, match="no_such_key"):
+        load_config(toml)

@@ -17,10 +17,13 @@ def test_example_config_loads_and_covers_every_key(monkeypatch):
         if key.startswith("TANDEM_"):
             monkeypatch.delenv(key)
     config = load_config(EXAMPLE)
-    assert config.daemon.port == 8080 and config.edge.threshold == 0.5
-    written = tomllib.loads(EXAMPLE.read_text())
-    for name, field in TandemConfig.model_fields.items():
-        assert name in written, f"example lacks {name}"
-        if isinstance(field.default_factory, type) and issubclass(field.default_factory, BaseModel):
-            missing = set(field.default_factory.model_fields) - set(written[name])
-            assert not missing, f"example [{name}] lacks {sorted(missing)}"
+    assert config.daemon.port == 8080 and config.edge.confidence.threshold == 0.5
+    assert_covers(TandemConfig, tomllib.loads(EXAMPLE.read_text()), "")
+
+
+def assert_covers(model: type[BaseModel], written: dict, where: str) -> None:
+    for name, field in model.model_fields.items():
+        assert name in written, f"example [{where}] lacks {name}"
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            assert_covers(annotation, written[name], f"{where}.{name}".strip("."))

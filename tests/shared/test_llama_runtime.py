@@ -9,7 +9,7 @@ from contextlib import aclosing
 import pytest
 from llama_cpp import Llama
 
-from edge.local_model import default_edge_gguf
+from edge.local.model import default_edge_gguf
 from shared.llama_runtime import LlamaCppRunner
 from shared.types import ChatMessage, FinishReason, SamplingParams
 

@@ -30,7 +30,7 @@ def test_feedback_changes_routing_before_generation(daemon):
 
     after = chat(daemon.base_url, PARAPHRASE, {})["tandem"]
     assert after["routed_before_generation"] == "cloud"
-    assert after["served_by"] == "cloud" and after["edge_tokens"] == 0, "no edge time spent"
+    assert after["served_by"] == "cloud" and after["tokens"]["edge"] == 0, "no edge time spent"
     assert after["router_confidence"] < 0.3
 
 

@@ -37,7 +37,7 @@ def test_outbox_survives_kill_and_reconciles_exactly_once(tmp_path):
         "2",
         "--outbox-interval-s",
         "0.3",
-        "--breaker-reset-s",
+        "--cloud-breaker-reset-s",
         "0.5",
         "--cloud-timeout-s",
         "10",

@@ -1,0 +1,89 @@
+"""The answer cache as the cascade sees it: an exact store and a semantic index behind one facade.
+
+Every write goes to both, and every eviction of the store leaves the index, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from edge.cache.embeddings import LazyVector
+from edge.cache.entities import same_entities
+from edge.cache.keys import normalize_text
+from edge.cache.store import CachedAnswer, CacheStore
+from edge.cache.vector_index import VectorIndex
+from edge.pipeline.protocols import CacheHit
+from edge.pipeline.query import Query
+from shared.config import CacheConfig
+
+
+class LayeredAnswerCache:
+    """`index` None: exact matches only (semantic matching off or no embedder)."""
+
+    def __init__(
+        self,
+        store: CacheStore,
+        index: VectorIndex | None,
+        config: CacheConfig,
+        guard: Callable[[str, str], bool] = same_entities,
+    ) -> None:
+        self.exact = store
+        self.index = index
+        self.config = config
+        self.guard = guard
+        if index is not None:
+            for key, vector in store.embeddings():
+                index.add(key, vector)
+
+    async def lookup(self, query: Query, vector: LazyVector) -> CacheHit | None:
+        if (hit := await asyncio.to_thread(self.exact.get, query.key)) is not None:
+            return CacheHit(hit.answer, hit.model)
+        if self.index is None or not self.config.semantic or (embedding := await vector.get()) is None:
+            return None
+        for key, similarity in self.index.search(embedding):
+            if similarity < self.config.semantic_threshold:
+                break
+            # Peek first: a candidate the guard rejects is neither a hit nor a recent use.
+            candidate = await asyncio.to_thread(self.exact.peek, key)
+            if candidate is None or not self._matches(query, candidate):
+                continue
+            if (hit := await asyncio.to_thread(self.exact.get, key)) is not None:
+                return CacheHit(hit.answer, hit.model, similarity)
+        return None
+
+    def _matches(self, query: Query, candidate: CachedAnswer) -> bool:
+        if candidate.meta.get("params") != query.params_key:
+            return False
+        return self.guard(query.text, candidate.meta.get("question", candidate.question))
+
+    async def store(self, query: Query, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector) -> None:
+        embedding = await vector.get() if self.index is not None else None
+        meta = {**meta, "question": query.text, "params": query.params_key}
+        gone = await asyncio.to_thread(
+            self.exact.put,
+            query.key,
+            normalize_text(query.text),
+            answer,
+            model,
+            meta.get("edge_confidence"),
+            meta,
+            ttl_s,
+            embedding,
+        )
+        if self.index is not None:
+            self.index.remove(gone)
+            if embedding is not None:
+                self.index.add(query.key, embedding)
+
+    async def context_for(self, query: Query, vector: LazyVector) -> list[tuple[str, str]]:
+        if self.index is None or (embedding := await vector.get()) is None:
+            return []
+        pairs = []
+        for key, similarity in self.index.search(embedding, self.config.context_pairs):
+            if similarity < self.config.context_min_similarity:
+                break
+            cached = await asyncio.to_thread(self.exact.peek, key)
+            if cached is not None:
+                pairs.append((cached.meta.get("question", cached.question), cached.answer))
+        return pairs[::-1]

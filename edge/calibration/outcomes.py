@@ -1,0 +1,165 @@
+"""Run labeled questions through the real edge model and the real cloud, memoized on disk.
+
+Each edge answer keeps its per-token signals, so every estimator's score (and any threshold) can be
+computed afterwards without running a model again. Records are keyed by model, answer length and the
+rendered prompt: a rerun with other thresholds, estimators or graders costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from edge.calibration.labeled import LabeledItem, is_correct
+from edge.confidence.estimators import create_estimator
+from edge.pipeline.cascade import Cascade
+from edge.pipeline.query import Query
+from shared.errors import BackendFailure
+from shared.llama_runtime import StepToken
+
+
+@dataclass(frozen=True)
+class EdgeRun:
+    answer: str
+    logprobs: list[float]
+    margins: list[float]
+    entropies: list[float]
+    seconds: float
+    prompt_tokens: int
+
+    def steps(self) -> list[StepToken]:
+        return [
+            StepToken(0, "", "", lp, (), h, m)
+            for lp, m, h in zip(self.logprobs, self.margins, self.entropies, strict=True)
+        ]
+
+
+@dataclass(frozen=True)
+class CloudRun:
+    answer: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    item: LabeledItem
+    edge: EdgeRun
+    cloud: CloudRun | None
+
+    @property
+    def edge_correct(self) -> bool:
+        return is_correct(self.edge.answer, self.item)
+
+    @property
+    def cloud_correct(self) -> bool:
+        return self.cloud is not None and is_correct(self.cloud.answer, self.item)
+
+    def score(self, estimator: str, quantile: float = 0.1) -> float:
+        return create_estimator(estimator, quantile).score(self.edge.steps())
+
+
+def outcome_arrays(outcomes: list[Outcome], estimator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(scores, edge correct, cloud correct) as arrays, the inputs of every curve and threshold."""
+    return (
+        np.array([o.score(estimator) for o in outcomes]),
+        np.array([o.edge_correct for o in outcomes]),
+        np.array([o.cloud_correct for o in outcomes]),
+    )
+
+
+class Memo:
+    """Append-only JSONL of model answers; the last record of a key wins."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.records: dict[str, dict] = {}
+        if path and path.is_file():
+            for line in path.read_text().splitlines():
+                if line.strip():
+                    rec = json.loads(line)
+                    self.records[rec["key"]] = rec["value"]
+
+    def get(self, key: str) -> dict | None:
+        return self.records.get(key)
+
+    def put(self, key: str, value: dict) -> None:
+        self.records[key] = value
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as f:
+                f.write(json.dumps({"key": key, "value": value}) + "\n")
+
+
+async def memoized_edge_run(
+    cascade: Cascade, memo: Memo, key: str, query: Query, context: list[tuple[str, str]] | None = None
+) -> EdgeRun:
+    """The edge's whole answer to `query` with its per-token signals, generated once per memo key."""
+    if (cached := memo.get(key)) is None:
+        draft = await cascade.local_draft(query, context)
+        steps = draft.steps
+        cached = asdict(
+            EdgeRun(
+                draft.text.strip(),
+                [s.logprob for s in steps],
+                [s.margin for s in steps],
+                [s.entropy for s in steps],
+                draft.seconds,
+                draft.prompt_tokens,
+            )
+        )
+        memo.put(key, cached)
+    return EdgeRun(**cached)
+
+
+async def collect_outcomes(
+    cascade: Cascade,
+    items: list[LabeledItem],
+    memo_path: Path | None = None,
+    with_cloud: bool = True,
+    cloud_model: str = "cloud",
+    concurrency: int = 8,
+    progress: bool = True,
+) -> list[Outcome]:
+    """`concurrency`: cloud requests in flight; keep it under the server's cap (beyond it, refused)."""
+    memo = Memo(memo_path)
+
+    def query(item: LabeledItem) -> Query:
+        return Query(question=item.question, style=cascade.style, request_id=f"label-{item.id}")
+
+    def key(side: str, model: str, item: LabeledItem) -> str:
+        # The rendered prompt, not the question: a changed prompt format never reuses stale answers.
+        return f"{side}|{model}|{cascade.style.max_tokens}|{query(item).rendered_text()}"
+
+    edge_runs: dict[str, EdgeRun] = {}
+    for item in tqdm(items, desc="edge answers", disable=not progress):
+        k = key("edge", cascade.edge_model, item)
+        edge_runs[item.id] = await memoized_edge_run(cascade, memo, k, query(item))
+
+    cloud_runs: dict[str, CloudRun] = {}
+    if with_cloud:
+        limit = asyncio.Semaphore(max(1, concurrency))
+        bar = tqdm(total=len(items), desc="cloud answers", disable=not progress)
+
+        async def ask(item: LabeledItem) -> None:
+            k = key("cloud", cloud_model, item)
+            if (cached := memo.get(k)) is None:
+                async with limit:
+                    outcome = await cascade.escalate(query(item), cache_answer=False)
+                if outcome.result is None:
+                    raise BackendFailure(f"the cloud failed on {item.id}: {outcome.failure} {outcome.detail}")
+                r = outcome.result
+                cached = asdict(CloudRun(r.text.strip(), r.prompt_tokens, r.completion_tokens, r.client_latency_ms))
+                memo.put(k, cached)
+            cloud_runs[item.id] = CloudRun(**cached)
+            bar.update(1)
+
+        await asyncio.gather(*(ask(i) for i in items))
+        bar.close()
+    return [Outcome(i, edge_runs[i.id], cloud_runs.get(i.id)) for i in items]

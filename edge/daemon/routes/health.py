@@ -1,0 +1,66 @@
+"""GET /healthz, /metrics and /v1/models: what the daemon is doing, never blocking the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from edge.daemon.state import DaemonState
+
+router = APIRouter()
+
+
+@router.get("/v1/models")
+async def models(request: Request) -> dict:
+    name = request.app.state.tandem.config.daemon.model_name
+    return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "tandem"}]}
+
+
+def _local_counts(state: DaemonState) -> dict:
+    """SQLite reads: run in a worker thread (a slow disk must not stall every other request)."""
+    agent = state.agent
+    try:
+        cache = {"ok": True, "entries": agent.store.stats().entries} if agent.store else {"ok": True, "enabled": False}
+    except Exception as exc:
+        cache = {"ok": False, "error": str(exc)}
+    return {"cache": cache, "outbox_pending": state.outbox.pending_count()}
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> JSONResponse:
+    state: DaemonState = request.app.state.tandem
+    agent = state.agent
+    try:
+        info = await agent.client.model_info(timeout_s=1.0)
+        cloud = {"reachable": True, "model": info.model_id}
+    except Exception as exc:  # any failure means unreachable; the reason is reported
+        cloud = {"reachable": False, "error": type(exc).__name__}
+    cloud.update(address=agent.client.address, circuit=agent.breaker.state.value)
+    local = await asyncio.to_thread(_local_counts, state)
+    body = {
+        "status": "ok" if local["cache"]["ok"] else "degraded",
+        "edge_model": {"loaded": True, "name": agent.cascade.edge_model},
+        "local_generations": agent.generator.running,
+        "cloud": cloud,
+        **local,
+        "device": asdict(state.device) if state.device else None,
+        "effective_threshold": state.effective_threshold(),
+        "threshold_reasons": list(state.shift.reasons),
+    }
+    return JSONResponse(body, status_code=200 if local["cache"]["ok"] else 503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    state: DaemonState = request.app.state.tandem
+    local = await asyncio.to_thread(_local_counts, state)
+    text = state.metrics.render(
+        local["cache"].get("entries", 0),
+        state.agent.breaker.state,
+        local["outbox_pending"],
+        state.agent.generator.running,
+    )
+    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

@@ -1,0 +1,227 @@
+"""The cascade: cache -> decision -> local draft + confidence -> cloud, streaming and cancellable end to end.
+
+`answer_stream` yields the answer's pieces as soon as it is sure they belong to the answer served, then the
+CascadeResult. A cloud answer streams as the cloud sends it; an edge answer streams once its confidence is
+decided. Closing or cancelling the stream stops the local generation and cancels the cloud RPC.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from edge.cache.embeddings import AsyncEmbedder, LazyVector
+from edge.confidence.estimators import ConfidenceEstimator
+from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
+from edge.pipeline.protocols import (
+    AnswerCache,
+    Draft,
+    LocalGenerator,
+    RoutePolicy,
+    RouterAdvice,
+    StopRule,
+    Uplink,
+    UplinkDone,
+)
+from edge.pipeline.query import Query, QueryStyle
+from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
+from edge.pipeline.shaping import DeltaShaper
+from edge.pipeline.tally import Tally
+from shared.config import CostConfig, EdgeConfig
+from shared.logging_setup import request_id_var
+from shared.types import EdgeContext, GenerationRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CascadeParts:
+    """The implementations behind the cascade's Protocols; None switches a stage off."""
+
+    generator: LocalGenerator
+    estimator: ConfidenceEstimator
+    uplink: Uplink
+    cache: AnswerCache | None = None
+    router: RoutePolicy | None = None
+    embedder: AsyncEmbedder | None = None
+
+
+class Cascade:
+    def __init__(
+        self,
+        parts: CascadeParts,
+        config: EdgeConfig,
+        cost: CostConfig,
+        device: Callable[[], DeviceShift] = lambda: NOMINAL_DEVICE,
+    ) -> None:
+        self.parts = parts
+        self.config = config
+        self.cost = cost
+        self.device = device  # the current device shift (the daemon samples it; elsewhere nominal)
+        self.style = QueryStyle(config.local.prompt_style, config.local.max_tokens)
+
+    @property
+    def cloud_available(self) -> bool:
+        return self.parts.uplink.available
+
+    @property
+    def edge_model(self) -> str:
+        return self.parts.generator.model_name
+
+    async def answer(self, query: Query) -> CascadeResult:
+        """The whole answer. Never raises for cloud trouble (degraded instead); raises InvalidRequest or
+        Overloaded for input the edge cannot take."""
+        async with aclosing(self.answer_stream(query, live=False)) as events:
+            async for event in events:
+                if isinstance(event, CascadeResult):
+                    return event
+        raise RuntimeError("the cascade ended without a result")
+
+    async def answer_stream(self, query: Query, live: bool = True) -> AsyncIterator[AnswerEvent]:
+        """Deltas, then the result. `live=False` sends no cloud deltas, which keeps a fallback to the edge
+        possible until the cloud's last byte (with live deltas, only until its first)."""
+        request_id_var.set(query.request_id)
+        tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)
+        vector = LazyVector(self.parts.embedder, query.text)
+        cache = self.parts.cache
+        hit = await cache.lookup(query, vector) if cache is not None and query.policy.route != "edge" else None
+        if hit is not None:
+            async for event in self._emit_whole(tally, tally.cache_hit(hit.answer, hit.model, hit.similarity)):
+                yield event
+            return
+
+        tally.plan = plan = await self.plan(query, vector)
+        context = await self._context(query, vector) if plan.route != "cloud" else None
+        if plan.route != "cloud":
+            stop_rule = self._stop_rule(query, plan) if plan.early_escalation else None
+            tally.draft = await self.parts.generator.generate(query, context, stop_rule)
+            tally.score = self.parts.estimator.score(tally.draft.steps)
+            keep, why = plan.verdict(tally.score, tally.draft.stopped_early)
+            tally.reasons.append(why)
+            if keep:
+                async for event in self._emit_whole(tally, tally.edge_answer()):
+                    yield event
+                return
+
+        async with aclosing(self._escalate_stream(query, tally, vector, live)) as events:
+            async for event in events:
+                yield event
+
+    async def plan(self, query: Query, vector: LazyVector) -> Plan:
+        """The decision for this query, before generating: the same call serves, calibrates and benchmarks."""
+        router, route = self.parts.router, query.policy.route
+        advice = await router.advise(vector) if router is not None and route == "auto" else RouterAdvice(None)
+        return decide(
+            self.config.confidence.threshold,
+            route=route,
+            request_threshold=query.policy.threshold,
+            device=self.device(),
+            router_confidence=advice.confidence,
+            routing=self.config.routing if router is not None else None,
+            early_escalation=self.config.confidence.early_escalation,
+        )
+
+    def _stop_rule(self, query: Query, plan: Plan) -> StopRule:
+        """Early escalation: stop once even the best continuation of the draft would be escalated."""
+        estimator, max_tokens = self.parts.estimator, query.sampling.max_tokens
+        return lambda steps: plan.stops_early(estimator.upper_bound(steps, max_tokens))
+
+    async def _context(self, query: Query, vector: LazyVector) -> list[tuple[str, str]] | None:
+        if self.parts.cache is None or not self.config.cache.as_context:
+            return None
+        return await self.parts.cache.context_for(query, vector)
+
+    async def _emit_whole(self, tally: Tally, result: CascadeResult) -> AsyncIterator[AnswerEvent]:
+        """An answer known in full: its pieces (from the draft's tokens when there is one), then the result."""
+        tally.mark_first_chunk()
+        shaper = DeltaShaper(tally.query.is_question)
+        pieces = [s.text for s in tally.draft.steps] if result.served_by == "edge" and tally.draft else [result.answer]
+        for piece in pieces:
+            if text := shaper.feed(piece):
+                yield AnswerDelta(text)
+        yield result
+
+    async def _escalate_stream(
+        self, query: Query, tally: Tally, vector: LazyVector, live: bool
+    ) -> AsyncIterator[AnswerEvent]:
+        draft = tally.draft
+        edge_context = None
+        if draft is not None:
+            edge_context = EdgeContext(draft.text, tally.score or 0.0, self.parts.estimator.name, self.edge_model)
+        shaper, sent, done = DeltaShaper(query.is_question), [], None
+        cloud_started = time.perf_counter()
+        async with aclosing(self.parts.uplink.stream(self._request(query, edge_context))) as events:
+            async for event in events:
+                if isinstance(event, UplinkDone):
+                    done = event
+                elif live and (text := shaper.feed(event.text)):
+                    tally.mark_first_chunk()
+                    sent.append(text)
+                    yield AnswerDelta(text)
+        tally.cloud_ms = (time.perf_counter() - cloud_started) * 1000
+        assert done is not None
+        if done.result is not None:
+            await self._remember(query, done, tally, vector)
+            result = tally.cloud_answer(done.result)
+            if live:
+                yield result
+            else:
+                async for event in self._emit_whole(tally, result):
+                    yield event
+            return
+        log.warning("answered degraded", extra={"reason": done.failure, "detail": done.detail})
+        if sent:
+            yield tally.broken_cloud_answer("".join(sent), done.failure or "cloud_error")
+            return
+        # Degraded: the edge answers with its own draft, completed if early escalation cut it short.
+        context = await self._context(query, vector)
+        if draft is None:
+            tally.draft = await self.parts.generator.generate(query, context)
+        elif draft.stopped_early:
+            tally.draft = await self.parts.generator.complete(query, draft, context)
+        tally.score = self.parts.estimator.score(tally.draft.steps)
+        async for event in self._emit_whole(tally, tally.edge_answer(done.failure)):
+            yield event
+
+    def _request(self, query: Query, edge_context: EdgeContext | None) -> GenerationRequest:
+        prompt, messages = query.rendered()
+        return GenerationRequest(
+            query.request_id,
+            query.sampling,
+            prompt=prompt,
+            messages=messages,
+            top_logprobs=0 if query.logprobs else None,
+            edge_context=edge_context,
+        )
+
+    async def _remember(self, query: Query, done: UplinkDone, tally: Tally, vector: LazyVector) -> None:
+        r = done.result
+        if r is None or self.parts.cache is None or not r.cache.cacheable:
+            return
+        meta = {"edge_confidence": tally.score, "estimator": tally.estimator, "finish_reason": r.finish_reason.value}
+        ttl = min(r.cache.ttl_seconds, self.config.cache.max_ttl_s)
+        await self.parts.cache.store(query, r.text, r.model, ttl, meta, vector)
+
+    async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
+        """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs
+        (which pass `cache_answer=False`: a benchmark's answers must not become its own context)."""
+        done = UplinkDone(None, "cloud_error", "no final event")
+        async with aclosing(self.parts.uplink.stream(self._request(query, None))) as events:
+            async for event in events:
+                if isinstance(event, UplinkDone):
+                    done = event
+        if cache_answer:
+            tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)
+            await self._remember(query, done, tally, LazyVector(self.parts.embedder, query.text))
+        return done
+
+    async def local_draft(self, query: Query, context: list[tuple[str, str]] | None = None) -> Draft:
+        """The edge's whole answer with every per-token signal: no cache, no early stop, no cloud."""
+        return await self.parts.generator.generate(query, context)
+
+    async def context_for(self, query: Query) -> list[tuple[str, str]] | None:
+        """The cached pairs the served cascade would show the edge for this query (cache as context)."""
+        return await self._context(query, LazyVector(self.parts.embedder, query.text))

@@ -1,0 +1,111 @@
+"""The one escalation decision: every effect on the threshold composed in one pure function, with reasons.
+
+Effects, in order: the configured threshold (or the request's own), the device shift (battery, heat, load
+from other processes), the router (labeled neighbours: straight to the cloud, stay local, or a stay-local
+score mixed with the log-prob score), and early escalation (stop generating once the threshold is out of
+reach). The daemon, `tandem-edge calibrate` and the benchmarks all use this module; nothing re-implements it.
+
+With router confidence r and log-prob weight w, the edge keeps its answer when
+w * logprob_score + (1 - w) * r >= threshold (r unknown: logprob_score >= threshold).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from edge.pipeline.query import Route
+from shared.config import RoutingConfig
+
+
+@dataclass(frozen=True)
+class DeviceShift:
+    """How device state moves the threshold (positive: escalate more eagerly)."""
+
+    shift: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+
+NOMINAL_DEVICE = DeviceShift()
+
+
+def escalation_score(logprob_score: float, router_confidence: float | None, weight: float) -> float:
+    """The score compared with the threshold: the log-prob score mixed with the router's stay-local score."""
+    if router_confidence is None:
+        return logprob_score
+    return weight * logprob_score + (1.0 - weight) * router_confidence
+
+
+@dataclass(frozen=True)
+class Plan:
+    route: Route  # "cloud": escalate before generating; "edge": answer locally whatever the score; "auto"
+    threshold: float  # effective, after the device shift
+    router_confidence: float | None
+    weight: float
+    early_escalation: bool
+    reasons: tuple[str, ...]
+
+    def score(self, logprob_score: float) -> float:
+        return escalation_score(logprob_score, self.router_confidence, self.weight)
+
+    def keeps_local(self, logprob_score: float) -> bool:
+        return self.route == "edge" or self.score(logprob_score) >= self.threshold
+
+    def stops_early(self, best_reachable_logprob_score: float) -> bool:
+        """True once even the best continuation of the answer would be escalated."""
+        return self.early_escalation and self.route == "auto" and not self.keeps_local(best_reachable_logprob_score)
+
+    def ranking_score(self, logprob_score: float) -> float:
+        """Escalated exactly when below the threshold, pre-generation routes included: for threshold sweeps."""
+        if self.route == "cloud":
+            return -math.inf
+        if self.route == "edge":
+            return math.inf
+        return self.score(logprob_score)
+
+    def verdict(self, logprob_score: float, stopped_early: bool) -> tuple[bool, str]:
+        """(keep the edge answer, why)."""
+        if self.route == "edge":
+            return True, "kept local: route edge"
+        score = self.score(logprob_score)
+        if stopped_early:
+            return False, f"early escalation: score could not reach {self.threshold:.3f}"
+        if score >= self.threshold:
+            return True, f"kept local: score {score:.3f} >= {self.threshold:.3f}"
+        return False, f"escalated: score {score:.3f} < {self.threshold:.3f}"
+
+
+def decide(
+    configured_threshold: float,
+    *,
+    route: Route = "auto",
+    request_threshold: float | None = None,
+    device: DeviceShift = NOMINAL_DEVICE,
+    router_confidence: float | None = None,
+    routing: RoutingConfig | None = None,
+    early_escalation: bool = True,
+) -> Plan:
+    reasons: list[str] = []
+    if request_threshold is not None:
+        threshold = request_threshold
+        reasons.append(f"threshold {threshold:.3f} from the request")
+    else:
+        threshold = min(1.0, max(0.0, configured_threshold + device.shift))
+        reasons.append(f"threshold {configured_threshold:.3f} configured")
+        if device.shift:
+            reasons.append(f"device {device.shift:+.3f} ({', '.join(device.reasons)}) -> {threshold:.3f}")
+    weight = routing.weight if routing is not None else 1.0
+    if route != "auto":
+        reasons.append(f"route {route} requested")
+        router_confidence = None
+    elif router_confidence is None or routing is None:
+        router_confidence = None
+    elif router_confidence < routing.cloud_below:
+        route = "cloud"
+        reasons.append(f"router {router_confidence:.3f} < {routing.cloud_below:.3f}: cloud before generation")
+    elif router_confidence >= routing.local_above:
+        route = "edge"
+        reasons.append(f"router {router_confidence:.3f} >= {routing.local_above:.3f}: local, no escalation")
+    else:
+        reasons.append(f"router {router_confidence:.3f} mixed with weight {1 - weight:.2f}")
+    return Plan(route, threshold, router_confidence, weight, early_escalation, tuple(reasons))

@@ -1,0 +1,114 @@
+"""The boundaries of the cascade: what it needs from local generation, the cache, routing and the cloud.
+
+The cascade depends only on these; the real implementations live in edge/local, edge/cache, edge/routing and
+edge/uplink, and in-memory ones in the policy tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from edge.cache.embeddings import LazyVector
+from edge.pipeline.query import Query
+from shared.llama_runtime import StepToken
+from shared.types import GenerationRequest, GenerationResult
+
+
+@dataclass
+class Draft:
+    """A local generation: its steps carry every signal the confidence estimators read."""
+
+    steps: list[StepToken]
+    seconds: float
+    stopped_early: bool
+    prompt_tokens: int
+
+    @property
+    def text(self) -> str:
+        return "".join(s.text for s in self.steps)
+
+
+# Called after each generated token with the steps so far; True stops the generation (early escalation).
+StopRule = Callable[[Sequence[StepToken]], bool]
+
+
+class LocalGenerator(Protocol):
+    model_name: str
+
+    @property
+    def running(self) -> int:
+        """Local generations queued or running now."""
+        ...
+
+    async def generate(
+        self, query: Query, context: list[tuple[str, str]] | None = None, stop_when: StopRule | None = None
+    ) -> Draft:
+        """The edge's answer; raises InvalidRequest when it cannot fit, Overloaded when the queue is full."""
+        ...
+
+    async def complete(self, query: Query, draft: Draft, context: list[tuple[str, str]] | None = None) -> Draft:
+        """Finishes a draft that `stop_when` cut short."""
+        ...
+
+
+@dataclass(frozen=True)
+class CacheHit:
+    answer: str
+    model: str
+    similarity: float | None = None  # None for an exact hit
+
+
+class AnswerCache(Protocol):
+    """Exact and semantic lookups behind one facade; `store` writes both indexes."""
+
+    async def lookup(self, query: Query, vector: LazyVector) -> CacheHit | None: ...
+
+    async def store(
+        self, query: Query, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector
+    ) -> None: ...
+
+    async def context_for(self, query: Query, vector: LazyVector) -> list[tuple[str, str]]:
+        """Cached (question, answer) pairs close to the query, closest last (cache as context)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RouterAdvice:
+    """What labeled neighbours say: the stay-local score in [0, 1], or None when none is close enough."""
+
+    confidence: float | None
+
+
+class RoutePolicy(Protocol):
+    async def advise(self, vector: LazyVector) -> RouterAdvice: ...
+
+
+@dataclass(frozen=True)
+class UplinkDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class UplinkDone:
+    """The end of an escalation: a result, or why there is none (the cascade then degrades)."""
+
+    result: GenerationResult | None
+    failure: str | None = None
+    detail: str = ""
+
+
+UplinkEvent = UplinkDelta | UplinkDone
+
+
+class Uplink(Protocol):
+    def stream(self, request: GenerationRequest) -> AsyncIterator[UplinkEvent]:
+        """Deltas as the cloud sends them, then exactly one UplinkDone. Never raises for cloud trouble;
+        closing the iterator cancels the RPC (and so the request in the cloud engine)."""
+        ...
+
+    @property
+    def available(self) -> bool:
+        """False while the circuit is open: asking would fail at once."""
+        ...

@@ -1,0 +1,123 @@
+"""One input to the cascade, validated once: its text, cache key, sampling and what the models see."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+from edge.cache.keys import cache_key
+from shared.errors import InvalidRequest
+from shared.prompts import QA_STOP, qa_prompt
+from shared.types import ChatMessage, SamplingParams
+
+Route = Literal["auto", "edge", "cloud"]
+PromptStyle = Literal["few_shot_qa", "chat"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Per-request overrides of the configured policy."""
+
+    route: Route = "auto"
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class QueryStyle:
+    """The configured defaults a query is rendered with ([edge.local])."""
+
+    prompt_style: PromptStyle = "few_shot_qa"
+    max_tokens: int = 32
+
+
+@dataclass(frozen=True)
+class Query:
+    """A bare question (prompted per style), a raw prompt (used as is) or a conversation: exactly one is used.
+
+    Raises InvalidRequest on construction when the input is unusable, so nothing inward re-checks it.
+    """
+
+    question: str = ""
+    prompt: str | None = None
+    messages: tuple[ChatMessage, ...] | None = None
+    max_tokens: int | None = None
+    temperature: float = 0.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] | None = None
+    seed: int | None = None
+    policy: Policy = field(default_factory=Policy)
+    request_id: str = ""
+    logprobs: bool = False  # ask the cloud for per-token log-probs too (the edge always has them)
+    style: QueryStyle = field(default_factory=QueryStyle)
+
+    def __post_init__(self) -> None:
+        if self.messages is not None:
+            if not self.messages:
+                raise InvalidRequest("messages is empty")
+        elif self.prompt is not None:
+            if not self.prompt.strip():
+                raise InvalidRequest("the prompt is empty")
+        elif not self.question.strip():
+            raise InvalidRequest("the question is empty")
+        if self.max_tokens is not None and self.max_tokens < 1:
+            raise InvalidRequest(f"max_tokens must be at least 1 (got {self.max_tokens})")
+        if self.policy.route not in ("auto", "edge", "cloud"):
+            raise InvalidRequest(f"route must be auto, edge or cloud (got {self.policy.route!r})")
+        if self.policy.threshold is not None and not 0.0 <= self.policy.threshold <= 1.0:
+            raise InvalidRequest(f"threshold must be within [0, 1] (got {self.policy.threshold})")
+        if not self.request_id:
+            object.__setattr__(self, "request_id", uuid.uuid4().hex)
+
+    @cached_property
+    def sampling(self) -> SamplingParams:
+        stop = self.stop
+        if stop is None:
+            stop = QA_STOP if self.messages is None and self.style.prompt_style == "few_shot_qa" else ()
+        return SamplingParams(
+            max_tokens=self.max_tokens or self.style.max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            stop=stop,
+            seed=self.seed,
+        )
+
+    @cached_property
+    def text(self) -> str:
+        """What identifies the query: caches, embeddings and feedback refer to it."""
+        if self.messages is not None:
+            return "\n".join(f"{m.role}: {m.content}" for m in self.messages)
+        return f"prompt: {self.prompt}" if self.prompt is not None else self.question
+
+    @cached_property
+    def key(self) -> str:
+        return cache_key(self.text, self.sampling, self.style.prompt_style)
+
+    @cached_property
+    def params_key(self) -> str:
+        """Everything but the text that changes an answer: a semantic hit must match it exactly."""
+        return cache_key("", self.sampling, self.style.prompt_style)
+
+    @property
+    def is_question(self) -> bool:
+        """A question's answer stands alone (stripped); a raw completion keeps its leading space."""
+        return self.prompt is None
+
+    def rendered(
+        self, context: list[tuple[str, str]] | None = None
+    ) -> tuple[str | None, tuple[ChatMessage, ...] | None]:
+        """(prompt, messages), exactly one set. `context` adds worked examples to a few-shot question."""
+        if self.messages is not None:
+            return None, self.messages
+        if self.prompt is not None:
+            return self.prompt, None
+        if self.style.prompt_style == "chat":
+            return None, (ChatMessage("user", self.question.strip()),)
+        return qa_prompt(self.question, context), None
+
+    def rendered_text(self, context: list[tuple[str, str]] | None = None) -> str:
+        """Exactly what the models see (a prompt, or the messages as JSON): a memo key for labeled runs."""
+        prompt, messages = self.rendered(context)
+        return prompt if prompt is not None else json.dumps([[m.role, m.content] for m in messages or ()])

@@ -1,0 +1,85 @@
+"""Escalation to the cloud that never raises: deltas as they arrive, then a result or the reason there is none."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+
+from edge.pipeline.protocols import UplinkDelta, UplinkDone, UplinkEvent
+from edge.uplink.breaker import BreakerState, CircuitBreaker
+from edge.uplink.client import CloudClient, StreamAssembler
+from shared.types import GenerationRequest
+
+log = logging.getLogger(__name__)
+
+_REASONS = {
+    grpc.StatusCode.UNAVAILABLE: "cloud_unreachable",
+    grpc.StatusCode.DEADLINE_EXCEEDED: "cloud_deadline_exceeded",
+    grpc.StatusCode.RESOURCE_EXHAUSTED: "cloud_overloaded",
+    grpc.StatusCode.UNAUTHENTICATED: "cloud_auth_failed",
+    grpc.StatusCode.INVALID_ARGUMENT: "cloud_rejected_request",
+}
+# The request's own fault: the cloud is healthy, so these must not open the circuit.
+_NOT_CLOUD_FAULTS = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAUTHENTICATED}
+
+
+class CloudUplink:
+    """Implements `Uplink` over the gRPC client, behind a circuit breaker."""
+
+    def __init__(self, client: CloudClient, breaker: CircuitBreaker) -> None:
+        self.client = client
+        self.breaker = breaker
+
+    @property
+    def available(self) -> bool:
+        return self.breaker.state != BreakerState.OPEN
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[UplinkEvent]:
+        if not self.breaker.allow():
+            yield UplinkDone(None, "cloud_circuit_open", "recent cloud calls failed; not waiting on it")
+            return
+        call = self.client.stream(request)
+        assembler = StreamAssembler(time.perf_counter())
+        settled = False
+        try:
+            async for message in call:
+                if (delta := assembler.add(message)) is not None:
+                    yield UplinkDelta(delta)
+                elif assembler.result is not None:
+                    break
+            if assembler.result is None:
+                raise RuntimeError("cloud stream ended without a final message")
+            self.breaker.record_success()
+            settled = True
+            done = UplinkDone(assembler.result)
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code()
+            if code not in _NOT_CLOUD_FAULTS:
+                self.breaker.record_failure()
+            settled = True
+            reason = _REASONS.get(code, f"cloud_error_{code.name.lower()}")
+            log.warning("escalation failed", extra={"reason": reason, "detail": exc.details()})
+            done = UplinkDone(None, reason, exc.details() or "")
+        except Exception as exc:  # a broken stream must degrade the answer, never crash the caller
+            self.breaker.record_failure()
+            settled = True
+            log.exception("escalation failed unexpectedly")
+            done = UplinkDone(None, "cloud_error", str(exc))
+        finally:
+            if not settled:
+                # Cancelled or closed by the caller: says nothing about the cloud, but a half-open trial
+                # must not stay marked in flight, or the circuit would never close again.
+                self.breaker.release_trial()
+            call.cancel()  # no-op once finished; otherwise aborts the request in the cloud engine
+        yield done
+
+    async def ask(self, request: GenerationRequest) -> UplinkDone:
+        """The whole escalation at once (labeled runs, the reconciler)."""
+        done = UplinkDone(None, "cloud_error", "no final event")
+        async for event in self.stream(request):
+            if isinstance(event, UplinkDone):
+                done = event
+        return done

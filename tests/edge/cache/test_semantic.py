@@ -1,0 +1,121 @@
+"""Semantic matching: the entity guard (pure logic), the real ONNX embedder, the layered cache on real SQLite."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.cache.answer_cache import LayeredAnswerCache
+from edge.cache.embeddings import AsyncEmbedder, LazyVector, SentenceEmbedder
+from edge.cache.entities import entities, same_entities
+from edge.cache.store import SqliteCache
+from edge.cache.vector_index import VectorIndex
+from edge.pipeline.query import Query
+from shared.config import CacheConfig
+
+FRANCE = "What is the capital of France?"
+
+
+def test_entities_and_guard():
+    assert entities(FRANCE) == {"france"}
+    assert entities("What is 12 plus 5?") == {"12", "5"}
+    assert same_entities(FRANCE, "what's France's capital city?")
+    assert same_entities(FRANCE, "capital of france?")  # lower-case input still names France
+    assert not same_entities(FRANCE, "What is the capital of Spain?")
+    assert not same_entities("What is 12 plus 5?", "What is 12 plus 6?")
+    assert not same_entities("Which continent is Niger in?", "Which continent is Nigeria in?")
+
+
+@pytest.fixture(scope="module")
+def embedder() -> AsyncEmbedder:
+    return AsyncEmbedder(SentenceEmbedder(threads=2))
+
+
+async def test_paraphrases_are_closer_than_contrasts(embedder):
+    base, para, other, unrelated = await embedder.embed_many(
+        [FRANCE, "what's France's capital city?", "What is the capital of Spain?", "How many legs does a spider have?"]
+    )
+    assert np.linalg.norm(base) == pytest.approx(1.0, abs=1e-5)
+    sim = lambda a, b: float(a @ b)  # noqa: E731
+    assert sim(base, para) > 0.85
+    assert sim(base, para) > sim(base, other) > sim(base, unrelated)
+
+
+def layered(tmp_path, embedder, **config) -> tuple[LayeredAnswerCache, SqliteCache]:
+    store = SqliteCache(tmp_path / "c.sqlite", max_entries=config.pop("max_entries", 100))
+    cache = LayeredAnswerCache(store, VectorIndex(embedder.dim), CacheConfig(semantic_threshold=0.85, **config))
+    return cache, store
+
+
+async def test_semantic_hit_guarded_miss_and_rebuild(tmp_path, embedder):
+    cache, store = layered(tmp_path, embedder)
+    france = Query(question=FRANCE)
+    await cache.store(france, "Paris", "m", 60, {}, LazyVector(embedder, france.text))
+
+    async def lookup(text: str, **kw):
+        query = Query(question=text, **kw)
+        return await cache.lookup(query, LazyVector(embedder, query.text))
+
+    hit = await lookup("what's France's capital city?")
+    assert hit is not None and hit.answer == "Paris" and hit.similarity >= 0.85
+    assert (await lookup(FRANCE)).similarity is None, "an exact hit"
+    assert await lookup("What is the capital of Spain?") is None, "entity guard"
+    assert await lookup("what's France's capital city?", max_tokens=5) is None, "other sampling parameters"
+    store.close()
+
+    reopened = SqliteCache(tmp_path / "c.sqlite")
+    index = VectorIndex(embedder.dim)
+    LayeredAnswerCache(reopened, index, CacheConfig())
+    assert len(index) == 1, "the index is rebuilt from disk"
+    reopened.close()
+
+
+async def test_a_guarded_miss_is_neither_a_hit_nor_a_use(tmp_path, embedder):
+    """Fix: the candidate the guard rejects used to count a hit and move up the LRU before the guard spoke."""
+    cache, store = layered(tmp_path, embedder)
+    france = Query(question=FRANCE)
+    await cache.store(france, "Paris", "m", 60, {}, LazyVector(embedder, france.text))
+    before = store.peek(france.key)
+    spain = Query(question="What is the capital of Spain?")
+    assert await cache.lookup(spain, LazyVector.of(await embedder.embed(FRANCE))) is None  # as close as it gets
+    after = store.peek(france.key)
+    assert after.hits == before.hits == 0
+    assert store.stats().hits == 0
+
+
+async def test_index_follows_the_stores_lru_eviction(tmp_path, embedder):
+    """Fix: the vector index used to keep every key the SQLite LRU had evicted."""
+    cache, store = layered(tmp_path, embedder, max_entries=3)
+    questions = [f"What is the capital of {c}?" for c in ("France", "Spain", "Peru", "Chile", "Japan")]
+    for q in questions:
+        query = Query(question=q)
+        await cache.store(query, "x", "m", 60, {}, LazyVector(embedder, query.text))
+    assert store.stats().entries == 3 and len(cache.index) == 3
+    first = Query(question=questions[0])
+    assert await cache.lookup(first, LazyVector(embedder, first.text)) is None
+    last = Query(question=questions[-1])
+    assert (await cache.lookup(last, LazyVector(embedder, last.text))) is not None
+
+
+def test_vector_index_orders_grows_and_removes():
+    index = VectorIndex(2, capacity=1)
+    index.add("x", np.array([1.0, 0.0], dtype=np.float32))
+    index.add("y", np.array([0.0, 1.0], dtype=np.float32))
+    index.add("z", np.array([0.6, 0.8], dtype=np.float32))
+    assert index.capacity == 4, "the buffer doubles instead of copying on every add"
+    assert [k for k, _ in index.search(np.array([0.6, 0.8], dtype=np.float32))] == ["z", "y", "x"]
+    index.remove(["z", "missing"])
+    assert len(index) == 2
+    assert [k for k, _ in index.search(np.array([0.6, 0.8], dtype=np.float32))] == ["y", "x"]
+    index.remove(["x"])
+    assert index.search(np.array([1.0, 0.0], dtype=np.float32)) == [("y", 0.0)]
+
+
+def test_vector_index_adds_in_amortized_constant_time():
+    index = VectorIndex(8, capacity=1)
+    grows = 0
+    for i in range(1000):
+        before = index.capacity
+        index.add(str(i), np.ones(8, dtype=np.float32))
+        grows += index.capacity != before
+    assert grows == 10, "log2(1000) reallocations, not 1000"

@@ -1,0 +1,96 @@
+"""Streaming and cancellation through the real daemon, the real vLLM cloud and the real edge model.
+
+Cloud answers reach the SSE client as the cloud sends them; a client that disconnects leaves nothing running:
+0 unfinished requests in the cloud engine and 0 local generations, within 2 s (vLLM's test style).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import grpc
+import httpx
+
+from shared.rpc import inference_pb2 as pb
+from shared.rpc import inference_pb2_grpc
+from tests.settings import AUTH
+
+COUNTING = {"model": "tandem", "prompt": "Count to one hundred: 1, 2, 3, 4, 5,", "stop": ["###"]}
+
+
+def content_times(lines, started: float) -> list[tuple[float, str]]:
+    times = []
+    for line in lines:
+        if line.startswith("data: ") and line != "data: [DONE]":
+            event = json.loads(line[6:])
+            if event["choices"] and event["choices"][0].get("text"):
+                times.append((time.perf_counter() - started, event["choices"][0]["text"]))
+    return times
+
+
+def engine_requests(cloud_address: str) -> int:
+    with grpc.insecure_channel(cloud_address) as channel:
+        stub = inference_pb2_grpc.InferenceServiceStub(channel)
+        return stub.GetServerStatus(pb.ServerStatusRequest(), metadata=AUTH, timeout=5).engine_requests
+
+
+def settles(probe, deadline_s: float = 2.0) -> bool:
+    """True once probe() returns 0 within the deadline."""
+    until = time.perf_counter() + deadline_s
+    while time.perf_counter() < until:
+        if probe() == 0:
+            return True
+        time.sleep(0.05)
+    return probe() == 0
+
+
+def test_cloud_answers_stream_as_they_arrive(daemon):
+    body = {**COUNTING, "max_tokens": 60, "stream": True, "tandem": {"route": "cloud"}}
+    with httpx.Client(base_url=daemon.base_url, timeout=60) as http:
+        started = time.perf_counter()
+        with http.stream("POST", "/v1/completions", json=body) as reply:
+            assert reply.status_code == 200
+            lines = list(reply.iter_lines())
+    chunks = content_times(lines, started)
+    assert len(chunks) >= 10, "one chunk per cloud delta, not one at the end"
+    assert chunks[-1][0] - chunks[0][0] > 0.2, "the chunks arrived spread over the generation"
+    final = json.loads([line for line in lines if line.startswith("data: {")][-1][6:])
+    assert final["tandem"]["served_by"] == "cloud" and final["usage"]["completion_tokens"] >= 10
+    assert final["tandem"]["timings"]["first_chunk_ms"] < final["tandem"]["timings"]["total_ms"]
+
+
+def test_disconnect_during_a_cloud_stream_aborts_it_in_the_engine(daemon, vllm_cloud):
+    body = {**COUNTING, "max_tokens": 250, "stream": True, "tandem": {"route": "cloud"}}
+    with (
+        httpx.Client(base_url=daemon.base_url, timeout=60) as http,
+        http.stream("POST", "/v1/completions", json=body) as reply,
+    ):
+        for line in reply.iter_lines():
+            if '"text": "' in line and '"text": ""' not in line:
+                break  # the cloud is generating; hang up
+        assert engine_requests(vllm_cloud.address) == 1
+    assert settles(lambda: engine_requests(vllm_cloud.address)), "the cloud request was aborted"
+    assert settles(lambda: daemon.healthz()["local_generations"])
+
+
+def post_and_hold(daemon, body: dict) -> socket.socket:
+    """Sends a request on a raw connection and leaves it open: closing the socket is the app going away."""
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST /v1/completions HTTP/1.1\r\nHost: {daemon.address}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(payload)}\r\n\r\n"
+    )
+    sock = socket.create_connection((daemon.host, daemon.port))
+    sock.sendall(head.encode() + payload)
+    return sock
+
+
+def test_disconnect_during_a_local_generation_stops_it(daemon):
+    for stream in (True, False):
+        body = {**COUNTING, "max_tokens": 1500, "stream": stream, "tandem": {"route": "edge"}}
+        sock = post_and_hold(daemon, body)
+        assert settles(lambda: 1 - daemon.healthz()["local_generations"], 5.0), "the local generation started"
+        sock.close()
+        assert settles(lambda: daemon.healthz()["local_generations"]), f"stream={stream}: generation stopped"

@@ -1,0 +1,179 @@
+"""The cascade's decisions with in-memory Protocol implementations: milliseconds per case, no models.
+
+Every threshold effect goes through `decide()`; these tests pin what each one does and that it is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from contextlib import aclosing
+
+import pytest
+
+from edge.confidence.estimators import create_estimator
+from edge.pipeline.cascade import Cascade, CascadeParts
+from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, decide, escalation_score
+from edge.pipeline.query import Policy, Query
+from edge.pipeline.result import AnswerDelta, CascadeResult
+from shared.config import CostConfig, EdgeConfig, RoutingConfig
+from shared.errors import InvalidRequest
+from tests.edge.pipeline.fakes import DictCache, FakeGenerator, FixedRouter, ScriptedUplink
+
+SURE = "What is the capital of France?"
+UNSURE = "What is the capital of Tuvalu?"
+ANSWERS = {SURE: ([" Paris"], 0.95), UNSURE: ([" Fun", "af", "uti", " and", " more"], 0.001)}
+
+
+def cascade(uplink=None, router=None, device=NOMINAL_DEVICE, cache=True, **confidence) -> Cascade:
+    config = EdgeConfig(confidence={"threshold": 0.5, **confidence})
+    parts = CascadeParts(
+        generator=FakeGenerator(ANSWERS),
+        estimator=create_estimator("mean_logprob"),
+        uplink=uplink or ScriptedUplink([" Fun", "afuti"]),
+        cache=DictCache() if cache else None,
+        router=router,
+    )
+    return Cascade(parts, config, CostConfig(), lambda: device)
+
+
+async def test_confident_edge_answers_and_says_why():
+    c = cascade()
+    result = await c.answer(Query(question=SURE))
+    assert result.served_by == "edge" and result.answer == "Paris"
+    assert result.provenance.confidence == pytest.approx(0.95)
+    assert result.provenance.reasons[0] == "threshold 0.500 configured"
+    assert result.provenance.reasons[-1].startswith("kept local")
+    assert c.parts.uplink.requests == []
+
+
+async def test_unsure_edge_escalates_early_then_the_cache_serves():
+    c = cascade()
+    result = await c.answer(Query(question=UNSURE))
+    assert result.served_by == "cloud" and result.answer == "Funafuti"
+    assert result.provenance.early_escalation and result.tokens.edge == 4, "stopped before the last token"
+    assert result.tokens.cloud_completion == 2
+    assert c.parts.uplink.requests[0].edge_context.confidence == pytest.approx(0.001)
+    again = await c.answer(Query(question=UNSURE))
+    assert again.served_by == "cache" and again.answer == "Funafuti" and len(c.parts.uplink.requests) == 1
+
+
+async def test_without_early_escalation_the_whole_draft_runs():
+    result = await cascade(early_escalation=False).answer(Query(question=UNSURE))
+    assert result.served_by == "cloud" and result.tokens.edge == 5 and not result.provenance.early_escalation
+
+
+async def test_router_sends_to_cloud_before_generating():
+    c = cascade(router=FixedRouter({SURE: 0.1}))
+    result = await c.answer(Query(question=SURE))
+    assert result.served_by == "cloud" and result.tokens.edge == 0 and c.parts.generator.calls == 0
+    assert result.provenance.routed_before_generation == "cloud"
+    assert any("cloud before generation" in r for r in result.provenance.reasons)
+
+
+async def test_router_keeps_local_whatever_the_score():
+    result = await cascade(router=FixedRouter({UNSURE: 0.9})).answer(Query(question=UNSURE))
+    assert result.served_by == "edge" and result.provenance.routed_before_generation == "edge"
+
+
+async def test_router_mix_moves_the_decision():
+    # 0.5 * 0.001 + 0.5 * 0.7 < 0.5: escalates; 0.5 * 0.95 + 0.5 * 0.4 >= 0.5: stays
+    mixed = await cascade(router=FixedRouter({UNSURE: 0.7}), early_escalation=False).answer(Query(question=UNSURE))
+    assert mixed.served_by == "cloud" and mixed.provenance.router_confidence == 0.7
+    assert any("mixed" in r for r in mixed.provenance.reasons)
+    sure = await cascade(router=FixedRouter({SURE: 0.4})).answer(Query(question=SURE))
+    assert sure.served_by == "edge"  # 0.5 * 0.95 + 0.5 * 0.4 = 0.675
+
+
+async def test_device_shift_escalates_more_but_a_request_threshold_wins():
+    hot = DeviceShift(0.5, ("hot",))
+    result = await cascade(device=hot).answer(Query(question=SURE))  # 0.95 < 0.5 + 0.5
+    assert result.served_by == "cloud" and result.provenance.threshold == 1.0
+    assert any("hot" in r for r in result.provenance.reasons)
+    explicit = await cascade(device=hot).answer(Query(question=SURE, policy=Policy(threshold=0.3)))
+    assert explicit.served_by == "edge" and explicit.provenance.threshold == 0.3
+
+
+async def test_cloud_failure_degrades_to_a_completed_edge_draft():
+    c = cascade(uplink=ScriptedUplink([" Fun", "afuti"], fail_after=0))
+    result = await c.answer(Query(question=UNSURE))
+    assert result.served_by == "edge" and result.degraded
+    assert result.provenance.degraded_reason == "cloud_unreachable"
+    assert result.tokens.edge == 5, "the early-stopped draft was completed"
+    assert result.answer == "Funafuti and more"
+
+
+async def test_a_stream_broken_after_sending_keeps_what_was_sent():
+    c = cascade(uplink=ScriptedUplink([" Fun", "afu", "ti"], fail_after=2))
+    events = [e async for e in c.answer_stream(Query(question=UNSURE))]
+    deltas = [e.text for e in events if isinstance(e, AnswerDelta)]
+    result = events[-1]
+    assert deltas == ["Fun", "afu"] and result.answer == "Funafu" and result.degraded
+    # Without live deltas nothing was sent yet, so the edge can still answer in full.
+    whole = await cascade(uplink=ScriptedUplink([" Fun", "afu", "ti"], fail_after=2)).answer(Query(question=UNSURE))
+    assert whole.served_by == "edge" and whole.degraded
+
+
+async def test_cloud_deltas_stream_before_the_result_and_add_up_to_the_answer():
+    c = cascade(uplink=ScriptedUplink([" Fun", "af", "uti", " \n"]), cache=False)
+    events = [e async for e in c.answer_stream(Query(question=UNSURE))]
+    assert all(isinstance(e, AnswerDelta) for e in events[:-1]) and isinstance(events[-1], CascadeResult)
+    assert [e.text for e in events[:-1]] == ["Fun", "af", "uti"]
+    assert "".join(e.text for e in events[:-1]) == events[-1].answer == "Funafuti"
+    assert events[-1].timings.first_chunk_ms is not None
+
+
+async def test_edge_answers_stream_once_decided():
+    events = [e async for e in cascade().answer_stream(Query(question=SURE))]
+    assert [type(e) for e in events] == [AnswerDelta, CascadeResult] and events[0].text == "Paris"
+
+
+async def test_closing_the_stream_cancels_the_cloud_call():
+    uplink = ScriptedUplink([" a"] * 50, delay_s=0.01)
+    c = cascade(uplink=uplink, cache=False)
+    async with aclosing(c.answer_stream(Query(question=UNSURE))) as events:
+        async for event in events:
+            assert isinstance(event, AnswerDelta)
+            break
+    assert uplink.open_streams == 0 and uplink.cancelled == 1
+    assert c.parts.generator.running == 0
+
+
+async def test_cancelling_the_task_cancels_the_cloud_call():
+    uplink = ScriptedUplink([" a"] * 50, delay_s=0.01)
+    c = cascade(uplink=uplink, cache=False)
+    task = asyncio.create_task(c.answer(Query(question=UNSURE)))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert uplink.open_streams == 0 and uplink.cancelled == 1
+
+
+async def test_forced_routes_skip_what_they_say():
+    c = cascade()
+    assert (await c.answer(Query(question=UNSURE, policy=Policy(route="edge")))).served_by == "edge"
+    assert (await c.answer(Query(question=SURE, policy=Policy(route="cloud")))).served_by == "cloud"
+
+
+def test_queries_validate_themselves():
+    for bad in (dict(question="  "), dict(prompt=""), dict(messages=()), dict(question="q", max_tokens=0)):
+        with pytest.raises(InvalidRequest):
+            Query(**bad)
+    with pytest.raises(InvalidRequest, match="threshold"):
+        Query(question="q", policy=Policy(threshold=1.5))
+    q = Query(question="  What is X? ")
+    assert q.request_id and q.sampling.stop == ("\n",) and q.key == Query(question="what is x?").key
+
+
+def test_decide_composes_every_effect_in_order():
+    routing = RoutingConfig(weight=0.5, cloud_below=0.3, local_above=0.75)
+    plan = decide(0.5, device=DeviceShift(0.1, ("cpu_busy",)), router_confidence=0.6, routing=routing)
+    assert plan.route == "auto" and plan.threshold == pytest.approx(0.6)
+    assert plan.score(0.8) == pytest.approx(escalation_score(0.8, 0.6, 0.5)) == pytest.approx(0.7)
+    assert plan.keeps_local(0.8) and not plan.keeps_local(0.5)
+    assert plan.stops_early(0.55) and not plan.stops_early(0.65)
+    assert len(plan.reasons) == 3
+    assert decide(0.5, router_confidence=0.1, routing=routing).ranking_score(0.99) == -math.inf
+    assert decide(0.5, router_confidence=0.9, routing=routing).ranking_score(0.01) == math.inf
+    assert decide(0.5, route="cloud", router_confidence=0.9, routing=routing).router_confidence is None

@@ -1,0 +1,52 @@
+"""The uplink over a real gRPC channel: a cancelled half-open trial must not wedge the circuit."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from contextlib import aclosing
+
+from edge.pipeline.protocols import UplinkDone
+from edge.uplink.breaker import BreakerState, CircuitBreaker
+from edge.uplink.client import CloudClient
+from edge.uplink.uplink import CloudUplink
+from shared.types import GenerationRequest, SamplingParams
+from tests.clock import ManualClock
+
+
+async def test_a_cancelled_trial_call_frees_the_half_open_circuit():
+    # A listener that accepts and never answers: the call hangs until cancelled, like a stalled network.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        clock = ManualClock()
+        breaker = CircuitBreaker(failure_threshold=1, reset_after_s=5, clock=clock)
+        breaker.record_failure()
+        clock.t = 5.0
+        assert breaker.state == BreakerState.HALF_OPEN
+        async with CloudClient(address, timeout_s=30) as client:
+            uplink = CloudUplink(client, breaker)
+            request = GenerationRequest("r1", SamplingParams(max_tokens=4), prompt="Hi")
+
+            async def ask() -> None:
+                async with aclosing(uplink.stream(request)) as events:
+                    async for _ in events:
+                        pass
+
+            task = asyncio.create_task(ask())
+            await asyncio.sleep(0.3)
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            assert breaker.state == BreakerState.HALF_OPEN
+            assert breaker.allow(), "the abandoned trial no longer blocks the next one"
+
+
+async def test_failures_come_back_as_reasons_never_as_exceptions():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens once closed
+    async with CloudClient(f"127.0.0.1:{port}", timeout_s=5) as client:
+        uplink = CloudUplink(client, CircuitBreaker(failure_threshold=5))
+        done = await uplink.ask(GenerationRequest("r2", SamplingParams(max_tokens=4), prompt="Hi"))
+    assert isinstance(done, UplinkDone) and done.result is None and done.failure == "cloud_unreachable"
