@@ -89,7 +89,7 @@ class Cascade:
         cache = self.parts.cache
         hit = await cache.lookup(query, vector) if cache is not None and query.policy.route != "edge" else None
         if hit is not None:
-            async for event in self._emit_whole(tally, tally.cache_hit(hit.answer, hit.model, hit.similarity)):
+            async for event in self._emit_whole(tally, lambda: tally.cache_hit(hit.answer, hit.model, hit.similarity)):
                 yield event
             return
 
@@ -102,7 +102,7 @@ class Cascade:
             keep, why = plan.verdict(tally.score, tally.draft.stopped_early)
             tally.reasons.append(why)
             if keep:
-                async for event in self._emit_whole(tally, tally.edge_answer()):
+                async for event in self._emit_whole(tally, tally.edge_answer):
                     yield event
                 return
 
@@ -134,9 +134,10 @@ class Cascade:
             return None
         return await self.parts.cache.context_for(query, vector)
 
-    async def _emit_whole(self, tally: Tally, result: CascadeResult) -> AsyncIterator[AnswerEvent]:
+    async def _emit_whole(self, tally: Tally, build: Callable[[], CascadeResult]) -> AsyncIterator[AnswerEvent]:
         """An answer known in full: its pieces (from the draft's tokens when there is one), then the result."""
         tally.mark_first_chunk()
+        result = build()
         shaper = DeltaShaper(tally.query.is_question)
         pieces = [s.text for s in tally.draft.steps] if result.served_by == "edge" and tally.draft else [result.answer]
         for piece in pieces:
@@ -165,11 +166,10 @@ class Cascade:
         assert done is not None
         if done.result is not None:
             await self._remember(query, done, tally, vector)
-            result = tally.cloud_answer(done.result)
             if live:
-                yield result
+                yield tally.cloud_answer(done.result)
             else:
-                async for event in self._emit_whole(tally, result):
+                async for event in self._emit_whole(tally, lambda: tally.cloud_answer(done.result)):
                     yield event
             return
         log.warning("answered degraded", extra={"reason": done.failure, "detail": done.detail})
@@ -183,7 +183,7 @@ class Cascade:
         elif draft.stopped_early:
             tally.draft = await self.parts.generator.complete(query, draft, context)
         tally.score = self.parts.estimator.score(tally.draft.steps)
-        async for event in self._emit_whole(tally, tally.edge_answer(done.failure)):
+        async for event in self._emit_whole(tally, lambda: tally.edge_answer(done.failure)):
             yield event
 
     def _request(self, query: Query, edge_context: EdgeContext | None) -> GenerationRequest:

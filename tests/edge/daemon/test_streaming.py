@@ -20,13 +20,19 @@ from tests.settings import AUTH
 COUNTING = {"model": "tandem", "prompt": "Count to one hundred: 1, 2, 3, 4, 5,", "stop": ["###"]}
 
 
-def content_times(lines, started: float) -> list[tuple[float, str]]:
+def read_timed(reply: httpx.Response) -> list[tuple[float, str]]:
+    """Every SSE line with the time it arrived."""
+    started = time.perf_counter()
+    return [(time.perf_counter() - started, line) for line in reply.iter_lines()]
+
+
+def content_times(timed: list[tuple[float, str]]) -> list[tuple[float, str]]:
     times = []
-    for line in lines:
+    for at, line in timed:
         if line.startswith("data: ") and line != "data: [DONE]":
             event = json.loads(line[6:])
             if event["choices"] and event["choices"][0].get("text"):
-                times.append((time.perf_counter() - started, event["choices"][0]["text"]))
+                times.append((at, event["choices"][0]["text"]))
     return times
 
 
@@ -48,12 +54,14 @@ def settles(probe, deadline_s: float = 2.0) -> bool:
 
 def test_cloud_answers_stream_as_they_arrive(daemon):
     body = {**COUNTING, "max_tokens": 60, "stream": True, "tandem": {"route": "cloud"}}
-    with httpx.Client(base_url=daemon.base_url, timeout=60) as http:
-        started = time.perf_counter()
-        with http.stream("POST", "/v1/completions", json=body) as reply:
-            assert reply.status_code == 200
-            lines = list(reply.iter_lines())
-    chunks = content_times(lines, started)
+    with (
+        httpx.Client(base_url=daemon.base_url, timeout=60) as http,
+        http.stream("POST", "/v1/completions", json=body) as reply,
+    ):
+        assert reply.status_code == 200
+        timed = read_timed(reply)
+    lines = [line for _, line in timed]
+    chunks = content_times(timed)
     assert len(chunks) >= 10, "one chunk per cloud delta, not one at the end"
     assert chunks[-1][0] - chunks[0][0] > 0.2, "the chunks arrived spread over the generation"
     final = json.loads([line for line in lines if line.startswith("data: {")][-1][6:])
@@ -67,10 +75,9 @@ def test_disconnect_during_a_cloud_stream_aborts_it_in_the_engine(daemon, vllm_c
         httpx.Client(base_url=daemon.base_url, timeout=60) as http,
         http.stream("POST", "/v1/completions", json=body) as reply,
     ):
-        for line in reply.iter_lines():
-            if '"text": "' in line and '"text": ""' not in line:
-                break  # the cloud is generating; hang up
-        assert engine_requests(vllm_cloud.address) == 1
+        first = next(line for line in reply.iter_lines() if line.startswith("data: "))
+        assert settles(lambda: 1 - engine_requests(vllm_cloud.address), 5.0), f"the cloud is generating: {first}"
+    # The client hung up with the stream open.
     assert settles(lambda: engine_requests(vllm_cloud.address)), "the cloud request was aborted"
     assert settles(lambda: daemon.healthz()["local_generations"])
 
@@ -94,3 +101,4 @@ def test_disconnect_during_a_local_generation_stops_it(daemon):
         assert settles(lambda: 1 - daemon.healthz()["local_generations"], 5.0), "the local generation started"
         sock.close()
         assert settles(lambda: daemon.healthz()["local_generations"]), f"stream={stream}: generation stopped"
+
