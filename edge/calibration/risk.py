@@ -24,8 +24,10 @@ def _binomial_cdf(k: int, n: int, p: float) -> float:
     if p >= 1.0:
         return 1.0 if k >= n else 0.0
     log_p, log_q = math.log(p), math.log1p(-p)
-    terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
-             for i in range(k + 1)]
+    terms = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        for i in range(k + 1)
+    ]
     top = max(terms)
     return min(1.0, math.exp(top) * sum(math.exp(t - top) for t in terms))
 
@@ -77,5 +79,7 @@ def risk_bounded_threshold(
             )
     if best is None:
         last = cascade_curve(scores, edge_ok, cloud_ok)[-1]
-        return RiskBoundedPoint(last.threshold, 1.0, last.accuracy, 0, n, clopper_pearson_upper(0, n, confidence), False)
+        return RiskBoundedPoint(
+            last.threshold, 1.0, last.accuracy, 0, n, clopper_pearson_upper(0, n, confidence), False
+        )
     return best

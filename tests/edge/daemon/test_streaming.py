@@ -101,4 +101,3 @@ def test_disconnect_during_a_local_generation_stops_it(daemon):
         assert settles(lambda: 1 - daemon.healthz()["local_generations"], 5.0), "the local generation started"
         sock.close()
         assert settles(lambda: daemon.healthz()["local_generations"]), f"stream={stream}: generation stopped"
-
