@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
@@ -25,12 +26,27 @@ from edge.calibration.outcomes import Memo, Outcome, collect_outcomes, memoized_
 from edge.confidence.estimators import ESTIMATORS
 from edge.pipeline.decision import decide
 from edge.pipeline.query import Query
-from edge.routing.knn import KnnRouter, LabeledOutcomes
+from edge.routing.knn import LabeledOutcomes
 from edge.routing.outcome_store import OutcomeStore
-from edge.routing.policy import KnnRoutePolicy
+from edge.routing.policy import KnnRoutePolicy, build_router
 from shared.config import RoutingConfig
 
 SHARES = (0.25, 0.5, 0.75)
+
+
+def by_topic(outcomes: list[Outcome]) -> dict:
+    """Which side wins on each kind of question."""
+    topics: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        topics.setdefault(o.item.topic or "other", []).append(o)
+    return {
+        topic: {
+            "n": len(group),
+            "edge": float(np.mean([o.edge_correct for o in group])),
+            "cloud": float(np.mean([o.cloud_correct for o in group])),
+        }
+        for topic, group in sorted(topics.items())
+    }
 
 
 def summarize(outcomes: list[Outcome], extra_scores: dict[str, np.ndarray] | None = None) -> dict:
@@ -50,6 +66,7 @@ def summarize(outcomes: list[Outcome], extra_scores: dict[str, np.ndarray] | Non
             "curve": [[p.cloud_share, p.accuracy] for p in oracle],
         },
         "random": {f"{s:.2f}": (1 - s) * edge_acc + s * cloud_acc for s in SHARES},
+        "by_topic": by_topic(outcomes),
         "oracle_at": {f"{s:.2f}": accuracy_at_share(oracle, s) for s in SHARES},
         "estimators": {},
     }
@@ -64,7 +81,8 @@ def summarize(outcomes: list[Outcome], extra_scores: dict[str, np.ndarray] | Non
                 f"{s:.2f}": accuracy_at_share(curve, s) / cloud_acc if cloud_acc else None for s in SHARES
             },
             "min_share_for_95pct_cloud_only": min(p.cloud_share for p in reaching) if reaching else None,
-            "curve": [[p.cloud_share, p.accuracy, p.threshold] for p in curve],
+            # Pre-generation routes rank at -inf/+inf: their thresholds are written as null.
+            "curve": [[p.cloud_share, p.accuracy, p.threshold if math.isfinite(p.threshold) else None] for p in curve],
         }
     return result
 
@@ -147,7 +165,7 @@ def router_scores(
     calibration labels from an outcome store, and `decide()` turns its advice into each question's score."""
     cal_edge = np.array([o.edge_correct for o in calibration])
     cal_cloud = np.array([o.cloud_correct for o in calibration])
-    knn = KnnRouter(LabeledOutcomes(cal_emb, cal_edge, cal_cloud), k=RoutingConfig().k)
+    knn = build_router(LabeledOutcomes(cal_emb, cal_edge, cal_cloud), RoutingConfig())
     cal_logprob = np.array([o.score("mean_logprob") for o in calibration])
     weight = fit_weight(cal_logprob, knn.confidence(cal_emb, leave_one_out=True), cal_edge, cal_cloud)
     routing = RoutingConfig(weight=weight)
@@ -157,9 +175,9 @@ def router_scores(
         "calibration",
     )
     policy = KnnRoutePolicy(store, routing)
-    advice = [policy.advice_for(v).confidence for v in ev_emb]
+    advice = [policy.advice_for(v) for v in ev_emb]
     store.close()
-    plans = [decide(0.5, router_confidence=c, routing=routing) for c in advice]
+    plans = [decide(0.5, advice=a, routing=routing) for a in advice]
     ev_logprob = np.array([o.score("mean_logprob") for o in evaluation])
     # Label-free signal: do edge and cloud agree? Recorded, not trusted: a weak cloud makes it misleading.
     agreement = np.array(
@@ -169,7 +187,7 @@ def router_scores(
         ]
     )
     scores = {
-        "router": np.array([0.5 if c is None else c for c in advice]),
+        "router": np.array([0.5 if a.confidence is None else a.confidence for a in advice]),
         "router+mean_logprob": np.array([p.ranking_score(lp) for p, lp in zip(plans, ev_logprob, strict=True)]),
         "edge_cloud_agreement": agreement,
     }
@@ -178,7 +196,7 @@ def router_scores(
         "k": routing.k,
         "weight_on_logprob": weight,
         "fitted_on": len(calibration),
-        "router_spoke_share": float(np.mean([c is not None for c in advice])),
+        "router_spoke_share": float(np.mean([a.confidence is not None for a in advice])),
         "pre_generation": {
             "to_cloud_share": float(straight.mean()),
             "kept_local_share": float(np.mean([p.route == "edge" for p in plans])),

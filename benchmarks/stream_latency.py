@@ -63,13 +63,14 @@ def daemon_first_chunk(http: httpx.Client, text: str, tandem: dict) -> tuple[flo
     return first, chunks, served_by
 
 
-async def measure(cloud_address: str, n: int, threads: int) -> dict:
-    flags = ["--cloud-address", cloud_address, "--threads", str(threads), "--cache-enabled", "false"]
+async def measure(cloud_address: str, api_key: str, n: int, threads: int) -> dict:
+    flags = ["--cloud-address", cloud_address, "--cloud-api-key", api_key, "--threads", str(threads)]
+    flags += ["--cache-enabled", "false"]
     flags += ["--router-enabled", "false", "--log-level", "WARNING"]
     rows: dict[str, list[float]] = {"cloud_ttft": [], "daemon_routed_cloud": [], "daemon_escalated": []}
     chunk_counts = []
     with tempfile.TemporaryDirectory() as data_dir, DaemonProcess(flags, data_dir=data_dir) as daemon:
-        async with CloudClient(cloud_address, timeout_s=60) as client:
+        async with CloudClient(cloud_address, api_key=api_key, timeout_s=60) as client:
             with httpx.Client(base_url=daemon.base_url, timeout=60) as http:
                 for i in range(-2, n):  # two warm-up rounds
                     text = question(i)
@@ -95,6 +96,7 @@ async def measure(cloud_address: str, n: int, threads: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
+    parser.add_argument("--cloud-api-key", default="", help="its bearer token, if it requires one")
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "stream_latency.json")
@@ -102,7 +104,7 @@ def main() -> None:
     quiet_logs()
     with contextlib.ExitStack() as stack:
         address = args.cloud_address or stack.enter_context(cloud_for_benchmark()).address
-        row = asyncio.run(measure(address, args.n, args.threads))
+        row = asyncio.run(measure(address, args.cloud_api_key, args.n, args.threads))
     p = row["p50_ms"]
     print(f"cloud TTFT p50 {p['cloud_ttft']:.1f} ms (gRPC, straight to the cloud)")
     print(

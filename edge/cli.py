@@ -98,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ask":
             asyncio.run(_ask(config, read_question(args.question), args.route, args.json))
         elif args.command == "calibrate":
-            print_report(asyncio.run(calibrate(config, args)))
+            report = asyncio.run(calibrate(config, args))
+            print(json.dumps(report, indent=2)) if args.json else print_report(report)
         elif args.command == "serve":
             from edge.daemon.server import serve
 

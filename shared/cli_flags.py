@@ -39,8 +39,9 @@ def add_section_flags(
             add_section_flags(parser, annotation, f"{dest_prefix}.{name}", nested_prefix)
             continue
         default = field.get_default(call_default_factory=True)
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         group.add_argument(
-            f"--{flag_prefix}{name.replace('_', '-')}",
+            f"--{flag_prefix}{extra.get('flag', name.replace('_', '-'))}",
             dest=f"{dest_prefix}.{name}",
             metavar=name.upper(),
             type=_parser_for(annotation),

@@ -97,6 +97,16 @@ class ConfidenceConfig(Section):
     early_escalation: bool = Field(
         True, description="Stop local generation once the confidence can no longer reach the threshold."
     )
+    target_cloud_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Hold the realized cloud share of recent decisions at this by moving the threshold online "
+        "(empty: off; the realized share is reported either way).",
+        json_schema_extra={"flag": "hold-cloud-share"},  # --target-cloud-share is calibrate's own target
+    )
+    share_window: int = Field(200, ge=1, description="Recent decisions the realized cloud share is measured over.")
+    share_step: float = Field(0.01, gt=0, le=0.1, description="How far one decision moves the controller's offset.")
 
 
 class CacheConfig(Section):
@@ -133,10 +143,25 @@ class RoutingConfig(Section):
         0.5, ge=0, le=1, description="Weight of the log-prob estimator against the router in the escalation score."
     )
     cloud_below: float = Field(
-        0.3, ge=0, le=1, description="Router confidence below this: straight to the cloud, no local generation."
+        0.35,
+        ge=0,
+        le=1,
+        description="Stay-local score below this even at its optimistic bound (the cloud is clearly better): "
+        "straight to the cloud, no local generation.",
     )
     local_above: float = Field(
-        0.75, ge=0, le=1, description="Router confidence at or above this: answer locally, no escalation."
+        0.45,
+        ge=0,
+        le=1,
+        description="Stay-local score at or above this even at its pessimistic bound (the cloud is no better: the "
+        "edge wins or neither answers): answer locally, no escalation.",
+    )
+    min_support: float = Field(0.5, ge=0, description="Weighted labeled neighbours the router needs before it speaks.")
+    prior_strength: float = Field(
+        1.0, gt=0, description="Pseudo-observations of each side's overall success rate behind every estimate."
+    )
+    credible_z: float = Field(
+        0.5, ge=0, description="Width of the credible bounds the gates use, in standard deviations of the gain."
     )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from edge.agent import EdgeAgent
 from edge.calibration.curves import (
+    CurvePoint,
     cascade_curve,
     evaluate_threshold,
     roc_auc,
@@ -20,6 +21,8 @@ from edge.calibration.curves import (
 )
 from edge.calibration.labeled import builtin, load_jsonl, split
 from edge.calibration.outcomes import collect_outcomes, outcome_arrays
+from edge.calibration.risk import losses_kept, risk_bounded_threshold
+from edge.calibration.served import replay_advice, served_scores, usable_threshold
 from edge.confidence.estimators import ESTIMATORS
 from shared.cli_flags import add_section_flags
 from shared.config import EdgeConfig, TandemConfig
@@ -31,8 +34,14 @@ def add_calibrate_parser(sub) -> None:
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--target-cloud-share", type=float, help="fraction of queries allowed to escalate, 0-1")
     target.add_argument("--target-accuracy", type=float, help="accuracy to reach at the lowest cloud share, 0-1")
+    target.add_argument(
+        "--max-accuracy-loss",
+        type=float,
+        help="the lowest cloud share whose accuracy loss against cloud-only is at most this, 0-1, at --confidence",
+    )
+    p.add_argument("--confidence", type=float, default=0.9, help="level of the one-sided bound for --max-accuracy-loss")
     p.add_argument("--labeled", type=Path, help="your JSONL of {question, answers}; default: built-in sets")
-    p.add_argument("--sets", default="capitals,regions,arithmetic", help="built-in sets to use")
+    p.add_argument("--sets", default="all", help="built-in sets to use, comma-separated, or 'all'")
     p.add_argument(
         "--estimators",
         default="configured",
@@ -41,6 +50,7 @@ def add_calibrate_parser(sub) -> None:
     p.add_argument("--limit", type=int, default=0, help="at most this many questions per split (0: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the calibration/held-out split")
     p.add_argument("--write", type=Path, help="TOML config to write [edge.confidence] threshold and estimator into")
+    p.add_argument("--json", action="store_true", help="print the whole report as JSON instead of a table")
     add_section_flags(p, EdgeConfig, "edge")
 
 
@@ -53,14 +63,27 @@ def write_threshold(path: Path, estimator: str, threshold: float) -> None:
         edge.pop(legacy, None)
     confidence = edge.setdefault("confidence", tomlkit.table())
     confidence["estimator"] = estimator
-    confidence["threshold"] = round(threshold, 6)
+    confidence["threshold"] = threshold  # unrounded: the question scored exactly at it must stay local
     path.write_text(tomlkit.dumps(doc))
 
 
+def _target(args: argparse.Namespace) -> tuple[str, float]:
+    for key, value in (
+        ("cloud_share", args.target_cloud_share),
+        ("accuracy", args.target_accuracy),
+        ("max_accuracy_loss", args.max_accuracy_loss),
+    ):
+        if value is not None:
+            if not 0.0 <= value <= 1.0:
+                raise InvalidRequest(f"--{key.replace('_', '-')} must be within [0, 1] (got {value})")
+            return key, value
+    raise InvalidRequest("give a target: --target-cloud-share, --target-accuracy or --max-accuracy-loss")
+
+
 async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
-    for name, value in (("--target-cloud-share", args.target_cloud_share), ("--target-accuracy", args.target_accuracy)):
-        if value is not None and not 0.0 <= value <= 1.0:
-            raise InvalidRequest(f"{name} must be within [0, 1] (got {value})")
+    key, target = _target(args)
+    if not 0.5 <= args.confidence < 1.0:
+        raise InvalidRequest(f"--confidence must be within [0.5, 1) (got {args.confidence})")
     items = load_jsonl(args.labeled) if args.labeled else builtin(args.sets.split(","))
     calib, held = split(items, seed=args.seed)
     if args.limit:
@@ -78,6 +101,7 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
     # Labeled runs must not fill the user's answer cache.
     uncached = config.model_copy(deep=True)
     uncached.edge.cache.enabled = False
+    cal_advice = held_advice = routing = None
     async with EdgeAgent(uncached) as agent:
         info = await agent.client.model_info()
         memo = config.data_dir / "labeled" / "outcomes.jsonl"
@@ -91,35 +115,46 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
                 (o.item.question, v, o.edge_correct, o.cloud_correct) for o, v in zip(labeled, vectors, strict=True)
             ]
             await asyncio.to_thread(agent.outcomes.replace_labeled, rows, "calibration")
+            if agent.router is not None:
+                # Replayed as served: calibration questions see the others' labels, held-out ones all of them.
+                routing = config.edge.routing
+                cal_vec, held_vec = vectors[: len(cal_out)], vectors[len(cal_out) :]
+                cal_advice = replay_advice(cal_out, cal_vec, cal_vec, routing, leave_one_out=True)
+                held_advice = replay_advice(cal_out, cal_vec, held_vec, routing, leave_one_out=False)
 
     rows = []
     for name in names:
-        curve = cascade_curve(*outcome_arrays(cal_out, name))
-        if args.target_cloud_share is not None:
-            point = threshold_for_share(curve, args.target_cloud_share)
+        cal = served_scores(cal_out, name, cal_advice, routing), *outcome_arrays(cal_out, name)[1:]
+        ev = served_scores(held_out, name, held_advice, routing), *outcome_arrays(held_out, name)[1:]
+        row = {"estimator": name, "auroc": roc_auc(outcome_arrays(cal_out, name)[0], cal[1])}
+        row["served_auroc"] = roc_auc(np.clip(cal[0], -1.0, 2.0), cal[1])
+        if key == "max_accuracy_loss":
+            bounded = risk_bounded_threshold(*cal, target, args.confidence)
+            threshold, point = bounded.threshold, CurvePoint(bounded.threshold, bounded.cloud_share, bounded.accuracy)
+            row["risk"] = asdict(bounded) | {"held_out_loss": float(np.mean(losses_kept(*ev, threshold)))}
         else:
-            point = threshold_for_accuracy(curve, args.target_accuracy) or curve[-1]
-        achieved = evaluate_threshold(*outcome_arrays(held_out, name), point.threshold)
-        scores, edge_ok, _ = outcome_arrays(cal_out, name)
-        rows.append(
-            {
-                "estimator": name,
-                "threshold": point.threshold,
-                "auroc": roc_auc(scores, edge_ok),
-                "calibration": asdict(point),
-                "held_out": asdict(achieved),
-            }
-        )
-    key = "cloud_share" if args.target_cloud_share is not None else "accuracy"
-    target = args.target_cloud_share if args.target_cloud_share is not None else args.target_accuracy
+            curve = cascade_curve(*cal)
+            point = (
+                threshold_for_share(curve, target)
+                if key == "cloud_share"
+                else (threshold_for_accuracy(curve, target) or curve[-1])
+            )
+            threshold = point.threshold
+        row |= {
+            "threshold": usable_threshold(threshold),
+            "calibration": asdict(point) | {"threshold": usable_threshold(threshold)},
+            "held_out": asdict(evaluate_threshold(*ev, threshold)) | {"threshold": usable_threshold(threshold)},
+        }
+        rows.append(row)
     # With several estimators, keep the one that did best on the calibration split.
     best = (
         max(rows, key=lambda r: r["calibration"]["accuracy"])
         if key == "cloud_share"
-        else min(rows, key=lambda r: r["calibration"]["cloud_share"])
+        else min(rows, key=lambda r: (r["calibration"]["cloud_share"], -r["calibration"]["accuracy"]))
     )
     report = {
         "target": {key: target},
+        "served_policy": {"router": routing is not None, "device": "nominal"},
         "questions": {"calibration": len(calib), "held_out": len(held)},
         "cloud_only_accuracy_held_out": float(np.mean([o.cloud_correct for o in held_out])),
         "edge_only_accuracy_held_out": float(np.mean([o.edge_correct for o in held_out])),
@@ -144,10 +179,20 @@ def print_report(report: dict) -> None:
     )
     for r in report["estimators"]:
         c, h = r["calibration"], r["held_out"]
+        error = h[key] - target if key in h else r["risk"]["held_out_loss"] - target
         print(
             f"{r['estimator']:<14}{r['threshold']:>10.4f}{r['auroc']:>7.3f}{c['cloud_share']:>12.3f}"
-            f"{c['accuracy']:>10.3f}{h['cloud_share']:>11.3f}{h['accuracy']:>9.3f}{h[key] - target:>+8.3f}"
+            f"{c['accuracy']:>10.3f}{h['cloud_share']:>11.3f}{h['accuracy']:>9.3f}{error:>+8.3f}"
         )
+        if "risk" in r:
+            risk = r["risk"]
+            print(
+                f"{'':<14}loss bound {risk['loss_upper_bound']:.4f} ({risk['losses']} losses in {risk['questions']}), "
+                f"{'holds' if risk['held'] else 'not reachable: everything escalates'}; held-out loss "
+                f"{risk['held_out_loss']:.4f} {'<=' if risk['held_out_loss'] <= target else '>'} {target}"
+            )
+    if report["served_policy"]["router"]:
+        print("shares and accuracies are of the served policy: router gates and mix replayed, nominal device")
     print(
         f"held-out accuracy: edge only {report['edge_only_accuracy_held_out']:.3f}, "
         f"cloud only {report['cloud_only_accuracy_held_out']:.3f}"

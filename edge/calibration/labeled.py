@@ -1,7 +1,8 @@
 """Labeled questions for calibration and benchmarks: generated from real data, graded by rule.
 
-Built-in sets come from the `countryinfo` package (capitals, regions) and from arithmetic of graded
-difficulty, with fixed seeds. Users bring their own as JSONL: one object per line with `question`,
+Built-in sets come from the `countryinfo` package (capitals, regions, currency codes, calling codes,
+subregions, demonyms), from arithmetic of graded difficulty and two-step arithmetic, and from unit
+conversions, with fixed seeds. Users bring their own as JSONL: one object per line with `question`,
 `answers` (accepted answers, aliases included) and optionally `id`, `kind` ("text" or "number"), `topic`.
 """
 
@@ -105,12 +106,97 @@ def arithmetic(n_per_level: int = 40, seed: int = 7) -> list[LabeledItem]:
     return items
 
 
-BUILTIN_SETS = {"capitals": capitals, "regions": regions, "arithmetic": arithmetic}
+def _country_field(name: str, question: str, field: str, kind: Literal["text", "number"] = "text") -> list[LabeledItem]:
+    """One question per country from a countryinfo field (a string, a list, or a comma-separated string)."""
+    import countryinfo
+
+    items = []
+    for country in countryinfo.all_countries():
+        value = getattr(country, field)()
+        values = value if isinstance(value, list) else str(value or "").split(",")
+        answers = tuple(v.strip() for v in values if v and v.strip())
+        if answers:
+            items.append(
+                LabeledItem(f"{name}:{country.name()}", question.format(c=country.name()), answers, kind, name)
+            )
+    return items
+
+
+def currencies() -> list[LabeledItem]:
+    return _country_field("currency", "What is the ISO currency code of {c}?", "currencies")
+
+
+def calling_codes() -> list[LabeledItem]:
+    return _country_field("calling_code", "What is the international calling code of {c}?", "calling_codes", "number")
+
+
+def subregions() -> list[LabeledItem]:
+    return _country_field("subregion", "Which subregion of the world is {c} in?", "subregion")
+
+
+def demonyms() -> list[LabeledItem]:
+    return _country_field("demonym", "What is the demonym for people from {c}?", "demonym")
+
+
+_UNITS = (
+    ("centimeters", "meters", 100),
+    ("meters", "kilometers", 1000),
+    ("grams", "kilograms", 1000),
+    ("minutes", "hours", 60),
+    ("seconds", "minutes", 60),
+    ("hours", "days", 24),
+    ("days", "weeks", 7),
+    ("months", "years", 12),
+    ("milliliters", "liters", 1000),
+    ("inches", "feet", 12),
+)
+
+
+def unit_conversions(n: int = 80, seed: int = 11) -> list[LabeledItem]:
+    rng = random.Random(seed)
+    items = []
+    for i in range(n):
+        small, big, factor = _UNITS[i % len(_UNITS)]
+        k = rng.randint(2, 12)
+        items.append(
+            LabeledItem(f"units:{i}", f"How many {small} are in {k} {big}?", (str(k * factor),), "number", "units")
+        )
+    return items
+
+
+def multistep(n: int = 80, seed: int = 13) -> list[LabeledItem]:
+    """Two operations read left to right: 'What is 7 plus 5 minus 3?'."""
+    rng = random.Random(seed)
+    items = []
+    for i in range(n):
+        a, b, c = rng.randint(2, 30), rng.randint(2, 30), rng.randint(2, 20)
+        first, second = rng.choice(["plus", "minus"]), rng.choice(["plus", "minus"])
+        value = a + b if first == "plus" else a - b
+        value = value + c if second == "plus" else value - c
+        items.append(
+            LabeledItem(
+                f"multistep:{i}", f"What is {a} {first} {b} {second} {c}?", (str(value),), "number", "multistep"
+            )
+        )
+    return items
+
+
+BUILTIN_SETS = {
+    "capitals": capitals,
+    "regions": regions,
+    "arithmetic": arithmetic,
+    "currencies": currencies,
+    "calling_codes": calling_codes,
+    "subregions": subregions,
+    "demonyms": demonyms,
+    "units": unit_conversions,
+    "multistep": multistep,
+}
 
 
 def builtin(names: list[str] | None = None) -> list[LabeledItem]:
-    """The chosen built-in sets, minus the questions the few-shot prompt itself answers."""
-    chosen = names or list(BUILTIN_SETS)
+    """The chosen built-in sets ("all" or none: every set), minus the questions the few-shot prompt answers."""
+    chosen = list(BUILTIN_SETS) if not names or names == ["all"] else names
     unknown = set(chosen) - set(BUILTIN_SETS)
     if unknown:
         raise InvalidRequest(f"unknown labeled set(s) {sorted(unknown)}; choose from {sorted(BUILTIN_SETS)}")

@@ -49,6 +49,11 @@ def clopper_pearson_upper(k: int, n: int, confidence: float) -> float:
     return hi
 
 
+def losses_kept(scores: np.ndarray, edge_ok: np.ndarray, cloud_ok: np.ndarray, threshold: float) -> np.ndarray:
+    """Per question: kept local (score >= threshold) although the cloud was right and the edge wrong."""
+    return (scores >= threshold) & cloud_ok & ~edge_ok
+
+
 @dataclass(frozen=True)
 class RiskBoundedPoint:
     threshold: float

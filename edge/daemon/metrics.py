@@ -6,6 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from edge.daemon.device import DeviceState
 from edge.pipeline.result import CascadeResult
+from edge.pipeline.share import ShareReport
 from edge.uplink.breaker import BreakerState
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -38,6 +39,15 @@ class DaemonMetrics:
         self.threshold = Gauge("tandem_effective_threshold", "Escalation threshold after device rules", registry=r)
         self.device = Gauge("tandem_device", "Device readings", ["reading"], registry=r)
         self.local_running = Gauge("tandem_local_generations", "Local generations queued or running", registry=r)
+        self.cloud_share = Gauge(
+            "tandem_cloud_share_recent",
+            "Escalated share of the last decisions (see /healthz for the window)",
+            registry=r,
+        )
+        self.cloud_share_target = Gauge("tandem_cloud_share_target", "Target of the cloud-share controller", registry=r)
+        self.share_offset = Gauge(
+            "tandem_threshold_offset", "Threshold offset of the cloud-share controller", registry=r
+        )
         self._counts = {"cache": 0, "edge": 0, "cloud": 0, "degraded": 0}
 
     def observe(self, result: CascadeResult) -> None:
@@ -67,8 +77,15 @@ class DaemonMetrics:
             if value is not None:
                 self.device.labels(name).set(value)
 
-    def render(self, cache_entries: int, breaker: BreakerState, outbox_pending: int, local_running: int) -> bytes:
+    def render(
+        self, cache_entries: int, breaker: BreakerState, outbox_pending: int, local_running: int, share: ShareReport
+    ) -> bytes:
         self.local_running.set(local_running)
+        if share.realized is not None:
+            self.cloud_share.set(share.realized)
+        if share.target is not None:
+            self.cloud_share_target.set(share.target)
+        self.share_offset.set(share.offset)
         self.cache_entries.set(cache_entries)
         self.breaker.set(BREAKER_VALUES[breaker])
         self.outbox_pending.set(outbox_pending)

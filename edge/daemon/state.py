@@ -34,7 +34,9 @@ class DaemonState:
         self.metrics.set_device(self.device, self.effective_threshold())
 
     def effective_threshold(self) -> float:
-        return min(1.0, max(0.0, self.config.edge.confidence.threshold + self.shift.shift))
+        """The configured threshold after the device shift and the cloud-share controller."""
+        offset = self.agent.cascade.share.offset if self.agent else 0.0
+        return min(1.0, max(0.0, self.config.edge.confidence.threshold + self.shift.shift + offset))
 
     async def sample_forever(self) -> None:
         while True:

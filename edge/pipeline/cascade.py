@@ -29,6 +29,7 @@ from edge.pipeline.protocols import (
 from edge.pipeline.query import Query, QueryStyle
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from edge.pipeline.shaping import DeltaShaper
+from edge.pipeline.share import ShareTracker
 from edge.pipeline.tally import Tally
 from shared.config import CostConfig, EdgeConfig
 from shared.logging_setup import request_id_var
@@ -62,6 +63,8 @@ class Cascade:
         self.cost = cost
         self.device = device  # the current device shift (the daemon samples it; elsewhere nominal)
         self.style = QueryStyle(config.local.prompt_style, config.local.max_tokens)
+        c = config.confidence
+        self.share = ShareTracker(c.target_cloud_share, c.share_window, c.share_step)
 
     @property
     def cloud_available(self) -> bool:
@@ -101,11 +104,14 @@ class Cascade:
             tally.score = self.parts.estimator.score(tally.draft.steps)
             keep, why = plan.verdict(tally.score, tally.draft.stopped_early)
             tally.reasons.append(why)
+            self._count(query, keep)
             if keep:
                 async for event in self._emit_whole(tally, tally.edge_answer):
                     yield event
                 return
 
+        if plan.route == "cloud":
+            self._count(query, keep_local=False)
         async with aclosing(self._escalate_stream(query, tally, vector, live)) as events:
             async for event in events:
                 yield event
@@ -119,10 +125,16 @@ class Cascade:
             route=route,
             request_threshold=query.policy.threshold,
             device=self.device(),
-            router_confidence=advice.confidence,
+            share_offset=self.share.offset,
+            advice=advice,
             routing=self.config.routing if router is not None else None,
             early_escalation=self.config.confidence.early_escalation,
         )
+
+    def _count(self, query: Query, keep_local: bool) -> None:
+        """A decision of the policy (not one the request forced) counts toward the realized cloud share."""
+        if query.policy.route == "auto" and query.policy.threshold is None:
+            self.share.observe(not keep_local)
 
     def _stop_rule(self, query: Query, plan: Plan) -> StopRule:
         """Early escalation: stop once even the best continuation of the draft would be escalated."""

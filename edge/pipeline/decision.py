@@ -1,9 +1,10 @@
 """The one escalation decision: every effect on the threshold composed in one pure function, with reasons.
 
 Effects, in order: the configured threshold (or the request's own), the device shift (battery, heat, load
-from other processes), the router (labeled neighbours: straight to the cloud, stay local, or a stay-local
-score mixed with the log-prob score), and early escalation (stop generating once the threshold is out of
-reach). The daemon, `tandem-edge calibrate` and the benchmarks all use this module; nothing re-implements it.
+from other processes), the cloud-share controller's offset (`edge.pipeline.share`), the router (labeled
+neighbours: straight to the cloud, stay local, or a stay-local score mixed with the log-prob score), and early
+escalation (stop generating once the threshold is out of reach). The daemon, `tandem-edge calibrate` and the
+benchmarks all use this module; nothing re-implements it.
 
 With router confidence r and log-prob weight w, the edge keeps its answer when
 w * logprob_score + (1 - w) * r >= threshold (r unknown: logprob_score >= threshold).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from edge.pipeline.protocols import RouterAdvice
 from edge.pipeline.query import Route
 from shared.config import RoutingConfig
 
@@ -81,31 +83,45 @@ def decide(
     route: Route = "auto",
     request_threshold: float | None = None,
     device: DeviceShift = NOMINAL_DEVICE,
-    router_confidence: float | None = None,
+    share_offset: float = 0.0,
+    advice: RouterAdvice | None = None,
     routing: RoutingConfig | None = None,
     early_escalation: bool = True,
 ) -> Plan:
+    """`advice` and `routing` together switch the router on; its gates look at the credible bounds."""
     reasons: list[str] = []
     if request_threshold is not None:
         threshold = request_threshold
         reasons.append(f"threshold {threshold:.3f} from the request")
     else:
-        threshold = min(1.0, max(0.0, configured_threshold + device.shift))
+        threshold = min(1.0, max(0.0, configured_threshold + device.shift + share_offset))
         reasons.append(f"threshold {configured_threshold:.3f} configured")
         if device.shift:
-            reasons.append(f"device {device.shift:+.3f} ({', '.join(device.reasons)}) -> {threshold:.3f}")
+            reasons.append(f"device {device.shift:+.3f} ({', '.join(device.reasons)})")
+        if share_offset:
+            reasons.append(f"cloud-share controller {share_offset:+.3f}")
+        if device.shift or share_offset:
+            reasons.append(f"effective threshold {threshold:.3f}")
     weight = routing.weight if routing is not None else 1.0
+    router_confidence = None
     if route != "auto":
         reasons.append(f"route {route} requested")
-        router_confidence = None
-    elif router_confidence is None or routing is None:
-        router_confidence = None
-    elif router_confidence < routing.cloud_below:
-        route = "cloud"
-        reasons.append(f"router {router_confidence:.3f} < {routing.cloud_below:.3f}: cloud before generation")
-    elif router_confidence >= routing.local_above:
-        route = "edge"
-        reasons.append(f"router {router_confidence:.3f} >= {routing.local_above:.3f}: local, no escalation")
-    else:
-        reasons.append(f"router {router_confidence:.3f} mixed with weight {1 - weight:.2f}")
+    elif advice is not None and advice.confidence is not None and routing is not None:
+        router_confidence = advice.confidence
+        low = advice.low if advice.low is not None else router_confidence
+        high = advice.high if advice.high is not None else router_confidence
+        if high < routing.cloud_below:
+            route = "cloud"
+            reasons.append(
+                f"router {router_confidence:.3f} (at most {high:.3f}) < {routing.cloud_below:.3f}: "
+                "cloud before generation"
+            )
+        elif low >= routing.local_above:
+            route = "edge"
+            reasons.append(
+                f"router {router_confidence:.3f} (at least {low:.3f}) >= {routing.local_above:.3f}: "
+                "local, no escalation"
+            )
+        else:
+            reasons.append(f"router {router_confidence:.3f} mixed with weight {1 - weight:.2f}")
     return Plan(route, threshold, router_confidence, weight, early_escalation, tuple(reasons))

@@ -76,9 +76,16 @@ class AnswerCache(Protocol):
 
 @dataclass(frozen=True)
 class RouterAdvice:
-    """What labeled neighbours say: the stay-local score in [0, 1], or None when none is close enough."""
+    """What labeled neighbours say: a stay-local score in [0, 1] with credible bounds (low <= confidence <=
+    high); `confidence` None when no labeled question is close enough, or too little evidence."""
 
     confidence: float | None
+    low: float | None = None
+    high: float | None = None
+
+    @classmethod
+    def exact(cls, confidence: float) -> RouterAdvice:
+        return cls(confidence, confidence, confidence)
 
 
 class RoutePolicy(Protocol):

@@ -1,9 +1,15 @@
-"""A router learned from labeled history: k nearest past questions say whether the cloud beats the edge.
+"""A router learned from labeled history: which side wins on the k nearest past questions.
 
-For a new question, the outcomes of its k most similar labeled questions (cosine over sentence embeddings,
-weighted by similarity) estimate the gain of escalating: the weighted mean of (cloud correct - edge correct),
-in [-1, 1]. `confidence` maps it to a stay-local score in [0, 1] (1: the edge does as well as the cloud on
-similar questions), so it mixes with the log-prob estimators on the same scale (`edge.pipeline.decision`).
+For a new question, its k most similar labeled questions (cosine over sentence embeddings) are evidence about
+each side separately: a neighbour at similarity s counts exp(sharpness * (s - 1)) of an observation (1 when
+identical, less when farther). Each side's success probability is a Beta posterior whose prior is that
+side's overall rate with `prior_strength` pseudo-observations, so thin evidence stays near the prior and a
+side no neighbour labeled (app feedback labels only the side that served) falls back to it.
+
+The gain of escalating is P(cloud right) - P(edge right), with a standard deviation from both posteriors.
+`stay_local` maps it to a score in [0, 1] (1: the edge does as well as the cloud) on the scale of the log-prob
+estimators, with credible bounds, so `edge.pipeline.decision` can tell "the cloud is better" (escalate before
+generating) from "neither answers" and "the edge is better" (both: stay local).
 """
 
 from __future__ import annotations
@@ -20,47 +26,75 @@ class LabeledOutcomes:
     cloud_correct: np.ndarray
 
 
+@dataclass(frozen=True)
+class SideEstimates:
+    """Per query row: posterior means of each side's success, the gain's spread and the evidence behind it."""
+
+    p_edge: np.ndarray
+    p_cloud: np.ndarray
+    gain_sd: np.ndarray
+    support: np.ndarray  # weighted labeled neighbours (either side)
+    nearest: np.ndarray  # similarity of the closest labeled question
+
+    @property
+    def gain(self) -> np.ndarray:
+        return self.p_cloud - self.p_edge
+
+    def stay_local(self, z: float = 0.0) -> np.ndarray:
+        """(1 - (gain + z * sd)) / 2: z > 0 gives the pessimistic bound, z < 0 the optimistic one."""
+        return np.clip((1.0 - (self.gain + z * self.gain_sd)) / 2.0, 0.0, 1.0)
+
+
 class KnnRouter:
-    def __init__(self, history: LabeledOutcomes, k: int = 10, sharpness: float = 10.0) -> None:
+    def __init__(
+        self, history: LabeledOutcomes, k: int = 10, sharpness: float = 10.0, prior_strength: float = 2.0
+    ) -> None:
         if len(history.embeddings) == 0:
             raise ValueError("the router needs at least one labeled outcome")
         self.history = history
         self.k = min(k, len(history.embeddings))
-        self.sharpness = sharpness  # softmax temperature over similarities: closer neighbours count more
+        self.sharpness = sharpness
+        self.prior_strength = prior_strength
         self._edge = history.edge_correct.astype(float)
         self._cloud = history.cloud_correct.astype(float)
-        # Where no neighbour knows a side, fall back to that side's overall success rate.
-        self._prior_edge = float(np.nanmean(self._edge)) if np.isfinite(self._edge).any() else 0.5
-        self._prior_cloud = float(np.nanmean(self._cloud)) if np.isfinite(self._cloud).any() else 0.5
+        self._prior_edge = self._overall_rate(self._edge)
+        self._prior_cloud = self._overall_rate(self._cloud)
 
-    def gain(self, embeddings: np.ndarray, leave_one_out: bool = False) -> np.ndarray:
-        """Estimated (cloud correct - edge correct) for each query row, in [-1, 1].
+    @staticmethod
+    def _overall_rate(labels: np.ndarray) -> float:
+        """The side's success rate over all labels, Laplace-smoothed: a prior is never certain."""
+        known = labels[np.isfinite(labels)]
+        return float((known.sum() + 1.0) / (len(known) + 2.0))
 
-        `leave_one_out` scores the history itself, each row without its own label (for fitting on it).
-        """
+    def estimate(self, embeddings: np.ndarray, leave_one_out: bool = False) -> SideEstimates:
+        """`leave_one_out` scores the history itself, each row without its own label (for fitting on it)."""
         sims = embeddings @ self.history.embeddings.T
         if leave_one_out:
             np.fill_diagonal(sims, -np.inf)
         top = np.argpartition(-sims, self.k - 1, axis=1)[:, : self.k]
         top_sims = np.take_along_axis(sims, top, axis=1)
         top_sims = np.where(np.isfinite(top_sims), top_sims, -1.0)
-        weights = np.exp(self.sharpness * (top_sims - top_sims.max(axis=1, keepdims=True)))
-        return self._rate(self._cloud[top], weights, self._prior_cloud) - self._rate(
-            self._edge[top], weights, self._prior_edge
+        weights = np.exp(self.sharpness * (top_sims - 1.0))
+        p_edge, var_edge, n_edge = self._posterior(self._edge[top], weights, self._prior_edge)
+        p_cloud, var_cloud, n_cloud = self._posterior(self._cloud[top], weights, self._prior_cloud)
+        return SideEstimates(
+            p_edge, p_cloud, np.sqrt(var_edge + var_cloud), np.maximum(n_edge, n_cloud), top_sims.max(1)
         )
 
-    @staticmethod
-    def _rate(labels: np.ndarray, weights: np.ndarray, prior: float) -> np.ndarray:
+    def _posterior(self, labels: np.ndarray, weights: np.ndarray, prior: float):
         known = np.isfinite(labels)
         w = np.where(known, weights, 0.0)
-        total = w.sum(axis=1)
-        rate = (w * np.nan_to_num(labels)).sum(axis=1) / np.maximum(total, 1e-12)
-        return np.where(total > 0, rate, prior)
+        successes = (w * np.nan_to_num(labels)).sum(axis=1)
+        n = w.sum(axis=1)
+        a = self.prior_strength * prior + successes
+        b = self.prior_strength * (1.0 - prior) + (n - successes)
+        mean = a / (a + b)
+        return mean, mean * (1.0 - mean) / (a + b + 1.0), n
 
-    def nearest_similarity(self, embeddings: np.ndarray) -> np.ndarray:
-        """How close the closest labeled question is: a decision from far neighbours means little."""
-        return (embeddings @ self.history.embeddings.T).max(axis=1)
+    def gain(self, embeddings: np.ndarray, leave_one_out: bool = False) -> np.ndarray:
+        """Estimated P(cloud right) - P(edge right) for each query row, in [-1, 1]."""
+        return self.estimate(embeddings, leave_one_out).gain
 
     def confidence(self, embeddings: np.ndarray, leave_one_out: bool = False) -> np.ndarray:
         """Stay-local score in [0, 1]: 1 when neighbours say escalating cannot help, 0 when it always does."""
-        return (1.0 - self.gain(embeddings, leave_one_out)) / 2.0
+        return self.estimate(embeddings, leave_one_out).stay_local()

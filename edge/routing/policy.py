@@ -18,6 +18,23 @@ from edge.routing.outcome_store import OutcomeStore
 from shared.config import RoutingConfig
 
 
+def build_router(history: LabeledOutcomes, config: RoutingConfig) -> KnnRouter:
+    return KnnRouter(history, k=config.k, prior_strength=config.prior_strength)
+
+
+def advise_many(
+    router: KnnRouter, embeddings: np.ndarray, config: RoutingConfig, leave_one_out: bool = False
+) -> list[RouterAdvice]:
+    """The advice for each row, as served; `leave_one_out` replays it on the labeled questions themselves."""
+    est = router.estimate(embeddings, leave_one_out)
+    mean, low, high = est.stay_local(), est.stay_local(config.credible_z), est.stay_local(-config.credible_z)
+    spoken = (est.nearest >= config.min_similarity) & (est.support >= config.min_support)
+    return [
+        RouterAdvice(float(mean[i]), float(low[i]), float(high[i])) if spoken[i] else RouterAdvice(None)
+        for i in range(len(embeddings))
+    ]
+
+
 class KnnRoutePolicy:
     def __init__(self, store: OutcomeStore, config: RoutingConfig) -> None:
         self.store = store
@@ -36,9 +53,7 @@ class KnnRoutePolicy:
     def advice_for(self, embedding: np.ndarray) -> RouterAdvice:
         with self._lock:
             router = self._router
-        if router is None or router.nearest_similarity(embedding[None, :])[0] < self.config.min_similarity:
-            return RouterAdvice(None)
-        return RouterAdvice(float(router.confidence(embedding[None, :])[0]))
+        return RouterAdvice(None) if router is None else advise_many(router, embedding[None, :], self.config)[0]
 
     async def advise(self, vector: LazyVector) -> RouterAdvice:
         embedding = await vector.get()

@@ -177,3 +177,12 @@ def test_semantic_cache_benchmark(tmp_path):
         assert finite(r["hit_rate"], r["false_hit_rate"], r["lookup_p50_ms"])
         assert 0.0 <= r["false_hit_rate"] <= 1.0
     assert data["guarded"]["false_hit_rate"] <= data["similarity_only"]["false_hit_rate"]
+
+
+def test_stream_latency_benchmark(tmp_path, vllm_cloud):
+    out = tmp_path / "stream.json"
+    cloud = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY]
+    run("benchmarks.stream_latency", *cloud, "--n", "3", "--out", str(out))
+    data = json.loads(out.read_text())
+    assert data["n"] == 3 and finite(*data["p50_ms"].values(), data["added_p50_ms"])
+    assert data["p50_ms"]["daemon_routed_cloud"] > 0 and data["content_chunks_p50"] >= 1

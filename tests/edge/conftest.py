@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from edge.agent import EdgeAgent
@@ -52,3 +53,11 @@ def run_edge_cli(
         "2",
     ]
     return subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout)
+
+
+def ask_daemon(base_url: str, question: str, tandem: dict | None = None, **extra) -> dict:
+    """One chat completion through a running daemon; the whole JSON reply."""
+    body = {"model": "tandem", "messages": [{"role": "user", "content": question}], "tandem": tandem or {}, **extra}
+    reply = httpx.post(f"{base_url}/v1/chat/completions", timeout=60, json=body)
+    assert reply.status_code == 200, reply.text
+    return reply.json()

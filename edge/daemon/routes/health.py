@@ -48,6 +48,7 @@ async def healthz(request: Request) -> JSONResponse:
         **local,
         "device": asdict(state.device) if state.device else None,
         "effective_threshold": state.effective_threshold(),
+        "cloud_share": asdict(agent.cascade.share.report()),
         "threshold_reasons": list(state.shift.reasons),
     }
     return JSONResponse(body, status_code=200 if local["cache"]["ok"] else 503)
@@ -62,5 +63,6 @@ async def metrics(request: Request) -> Response:
         state.agent.breaker.state,
         local["outbox_pending"],
         state.agent.generator.running,
+        state.agent.cascade.share.report(),
     )
     return PlainTextResponse(text, media_type="text/plain; version=0.0.4")

@@ -17,8 +17,11 @@ from edge.calibration.curves import (
     threshold_for_accuracy,
     threshold_for_share,
 )
+from edge.calibration.labeled import builtin, split
+from edge.daemon.launcher import DaemonProcess
 from shared.config import load_config
-from tests.edge.conftest import run_edge_cli
+from tests.edge.conftest import ask_daemon, run_edge_cli
+from tests.settings import API_KEY
 
 SCORES = np.array([0.1, 0.2, 0.3, 0.8, 0.9])
 EDGE_OK = np.array([False, False, True, True, True])
@@ -89,3 +92,31 @@ def test_calibrate_rejects_bad_input(tmp_path, vllm_cloud):
     bad.write_text("not json\n")
     done = _calibrate(tmp_path, vllm_cloud, "--labeled", str(bad), "--target-accuracy", "0.5")
     assert done.returncode == 2 and "bad.jsonl:1" in done.stderr
+
+
+def test_calibrated_share_is_the_share_the_daemon_serves(tmp_path, vllm_cloud):
+    """The replayed policy is the served one: the daemon, configured by calibrate, escalates on the held-out
+    questions exactly the share calibrate reported for them (greedy decoding, nominal device)."""
+    config = tmp_path / "tandem.toml"
+    flags = ["--sets", "capitals", "--limit", "12", "--router-enabled", "false", "--write", str(config), "--json"]
+    done = _calibrate(tmp_path, vllm_cloud, *flags, "--target-cloud-share", "0.5")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    chosen = next(r for r in report["estimators"] if r["estimator"] == report["chosen"])
+    assert chosen["calibration"]["cloud_share"] <= 0.5
+    _, held = split(builtin(["capitals"]), seed=0)
+    daemon_flags = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY, "--threads", "2"]
+    daemon_flags += ["--router-enabled", "false", "--cache-enabled", "false"]
+    env = {"TANDEM_CONFIG": str(config)}
+    with DaemonProcess(daemon_flags, data_dir=str(tmp_path / "d"), env=env) as daemon:
+        served = [ask_daemon(daemon.base_url, item.question)["tandem"]["served_by"] for item in held[:12]]
+    assert np.mean([s == "cloud" for s in served]) == pytest.approx(chosen["held_out"]["cloud_share"])
+
+
+def test_risk_bounded_calibration_reports_its_bound(tmp_path, vllm_cloud):
+    flags = ["--sets", "capitals", "--limit", "12", "--max-accuracy-loss", "0.3", "--confidence", "0.9", "--json"]
+    done = _calibrate(tmp_path, vllm_cloud, *flags)
+    assert done.returncode == 0, done.stderr
+    risk = json.loads(done.stdout)["estimators"][0]["risk"]
+    assert risk["questions"] == 12 and 0.0 < risk["loss_upper_bound"] <= 1.0
+    assert not risk["held"] or risk["loss_upper_bound"] <= 0.3

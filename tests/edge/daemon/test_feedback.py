@@ -5,33 +5,33 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.edge.conftest import ask_daemon
+
 BURKINA = "What is the capital of Burkina Faso?"
 PARAPHRASE = "Which city is the capital of Burkina Faso?"
 
 
-def chat(base_url: str, question: str, tandem: dict) -> dict:
-    reply = httpx.post(
-        f"{base_url}/v1/chat/completions",
-        timeout=60,
-        json={"model": "tandem", "messages": [{"role": "user", "content": question}], "tandem": tandem},
-    )
-    assert reply.status_code == 200, reply.text
-    return reply.json()
-
-
 def test_feedback_changes_routing_before_generation(daemon):
-    before = chat(daemon.base_url, PARAPHRASE, {"threshold": 0.0})["tandem"]
+    before = ask_daemon(daemon.base_url, PARAPHRASE, {"threshold": 0.0})["tandem"]
     assert before["router_confidence"] is None and before["routed_before_generation"] is None
 
-    served = chat(daemon.base_url, BURKINA, {"route": "edge"})
+    served = ask_daemon(daemon.base_url, BURKINA, {"route": "edge"})
     assert served["tandem"]["served_by"] == "edge"
     reply = httpx.post(f"{daemon.base_url}/v1/tandem/feedback", json={"response_id": served["id"], "correct": False})
     assert reply.status_code == 200 and reply.json()["recorded"]
+    one_side = ask_daemon(daemon.base_url, PARAPHRASE, {"threshold": 0.0})["tandem"]
+    assert one_side["router_confidence"] < 0.5, "the edge failed here: the router now leans to the cloud"
 
-    after = chat(daemon.base_url, PARAPHRASE, {})["tandem"]
-    assert after["routed_before_generation"] == "cloud"
+    # The app also confirms a cloud answer (other sampling: not a cache hit for the paraphrase below).
+    cloud = ask_daemon(daemon.base_url, BURKINA, {"route": "cloud"}, max_tokens=30)
+    assert cloud["tandem"]["served_by"] == "cloud"
+    reply = httpx.post(f"{daemon.base_url}/v1/tandem/feedback", json={"response_id": cloud["id"], "correct": True})
+    assert reply.status_code == 200 and reply.json()["served_by"] == "cloud"
+
+    after = ask_daemon(daemon.base_url, PARAPHRASE, {})["tandem"]
+    assert after["routed_before_generation"] == "cloud", after["reasons"]
     assert after["served_by"] == "cloud" and after["tokens"]["edge"] == 0, "no edge time spent"
-    assert after["router_confidence"] < 0.3
+    assert after["router_confidence"] < one_side["router_confidence"]
 
 
 @pytest.mark.parametrize(

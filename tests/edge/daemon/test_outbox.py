@@ -12,18 +12,9 @@ from edge.daemon.launcher import DaemonProcess
 from shared.rpc import inference_pb2 as pb
 from shared.rpc import inference_pb2_grpc
 from shared.service_process import free_port
+from tests.edge.conftest import ask_daemon
 
 QUESTIONS = ["What is the capital of Mali?", "What is the capital of Chad?", "What is the capital of Laos?"]
-
-
-def ask(base_url: str, question: str) -> dict:
-    reply = httpx.post(
-        f"{base_url}/v1/chat/completions",
-        timeout=60,
-        json={"model": "tandem", "messages": [{"role": "user", "content": question}]},
-    )
-    assert reply.status_code == 200, reply.text
-    return reply.json()
 
 
 def test_outbox_survives_kill_and_reconciles_exactly_once(tmp_path):
@@ -46,7 +37,7 @@ def test_outbox_survives_kill_and_reconciles_exactly_once(tmp_path):
     try:
         ids = []
         for question in QUESTIONS:
-            reply = ask(daemon.base_url, question)
+            reply = ask_daemon(daemon.base_url, question)
             assert reply["tandem"]["degraded"] and reply["tandem"]["served_by"] == "edge"
             ids.append(reply["tandem"]["request_id"])
         assert daemon.healthz()["outbox_pending"] == len(QUESTIONS)
@@ -78,7 +69,7 @@ def test_outbox_survives_kill_and_reconciles_exactly_once(tmp_path):
                 f"{daemon.base_url}/v1/tandem/reconciled", params={"since": max(i["reconciled_at"] for i in items)}
             ).json()["data"]
             assert later == []
-            repeat = ask(daemon.base_url, QUESTIONS[0])
+            repeat = ask_daemon(daemon.base_url, QUESTIONS[0])
             assert repeat["tandem"]["served_by"] == "cache", "the reconciled answer is in the cache"
     finally:
         daemon.stop()

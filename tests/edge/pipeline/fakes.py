@@ -77,14 +77,16 @@ class DictCache:
 
 
 class FixedRouter:
-    def __init__(self, confidence: dict[str, float]) -> None:
-        self.confidence = confidence
-        self.asked: list[str] = []
+    """Advice by question: a bare score (exactly known) or a RouterAdvice with bounds."""
+
+    def __init__(self, advice: dict[str, float | RouterAdvice]) -> None:
+        self.advice = advice
 
     async def advise(self, vector: LazyVector) -> RouterAdvice:
-        text = vector.text
-        self.asked.append(text)
-        return RouterAdvice(self.confidence.get(text))
+        given = self.advice.get(vector.text)
+        if given is None:
+            return RouterAdvice(None)
+        return given if isinstance(given, RouterAdvice) else RouterAdvice.exact(given)
 
 
 class ScriptedUplink:

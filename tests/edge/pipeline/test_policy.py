@@ -9,13 +9,16 @@ import asyncio
 import math
 from contextlib import aclosing
 
+import numpy as np
 import pytest
 
 from edge.confidence.estimators import create_estimator
 from edge.pipeline.cascade import Cascade, CascadeParts
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, decide, escalation_score
+from edge.pipeline.protocols import RouterAdvice
 from edge.pipeline.query import Policy, Query
 from edge.pipeline.result import AnswerDelta, CascadeResult
+from edge.pipeline.share import ShareTracker
 from shared.config import CostConfig, EdgeConfig, RoutingConfig
 from shared.errors import InvalidRequest
 from tests.edge.pipeline.fakes import DictCache, FakeGenerator, FixedRouter, ScriptedUplink
@@ -77,12 +80,22 @@ async def test_router_keeps_local_whatever_the_score():
 
 
 async def test_router_mix_moves_the_decision():
-    # 0.5 * 0.001 + 0.5 * 0.7 < 0.5: escalates; 0.5 * 0.95 + 0.5 * 0.4 >= 0.5: stays
-    mixed = await cascade(router=FixedRouter({UNSURE: 0.7}), early_escalation=False).answer(Query(question=UNSURE))
+    # Too uncertain for a gate (bounds 0.3-0.9): mixed. 0.5 * 0.001 + 0.5 * 0.7 < 0.5: escalates.
+    unsure = RouterAdvice(0.7, 0.3, 0.9)
+    mixed = await cascade(router=FixedRouter({UNSURE: unsure}), early_escalation=False).answer(Query(question=UNSURE))
     assert mixed.served_by == "cloud" and mixed.provenance.router_confidence == 0.7
     assert any("mixed" in r for r in mixed.provenance.reasons)
-    sure = await cascade(router=FixedRouter({SURE: 0.4})).answer(Query(question=SURE))
+    sure = await cascade(router=FixedRouter({SURE: RouterAdvice(0.4, 0.36, 0.44)})).answer(Query(question=SURE))
     assert sure.served_by == "edge"  # 0.5 * 0.95 + 0.5 * 0.4 = 0.675
+
+
+async def test_neither_side_answers_stays_local_and_the_cloud_is_not_paid():
+    # Neighbours: the cloud is no better (gain near 0 with little doubt): no escalation, whatever the score.
+    result = await cascade(router=FixedRouter({UNSURE: RouterAdvice(0.5, 0.47, 0.53)})).answer(Query(question=UNSURE))
+    assert result.served_by == "edge" and result.provenance.routed_before_generation == "edge"
+    # The same score with wide bounds is not enough evidence for the gate.
+    doubt = await cascade(router=FixedRouter({UNSURE: RouterAdvice(0.5, 0.2, 0.8)})).answer(Query(question=UNSURE))
+    assert doubt.served_by == "cloud" and doubt.provenance.routed_before_generation is None
 
 
 async def test_device_shift_escalates_more_but_a_request_threshold_wins():
@@ -168,12 +181,36 @@ def test_queries_validate_themselves():
 
 def test_decide_composes_every_effect_in_order():
     routing = RoutingConfig(weight=0.5, cloud_below=0.3, local_above=0.75)
-    plan = decide(0.5, device=DeviceShift(0.1, ("cpu_busy",)), router_confidence=0.6, routing=routing)
+    plan = decide(0.5, device=DeviceShift(0.1, ("cpu_busy",)), advice=RouterAdvice(0.6, 0.5, 0.7), routing=routing)
     assert plan.route == "auto" and plan.threshold == pytest.approx(0.6)
     assert plan.score(0.8) == pytest.approx(escalation_score(0.8, 0.6, 0.5)) == pytest.approx(0.7)
     assert plan.keeps_local(0.8) and not plan.keeps_local(0.5)
     assert plan.stops_early(0.55) and not plan.stops_early(0.65)
-    assert len(plan.reasons) == 3
-    assert decide(0.5, router_confidence=0.1, routing=routing).ranking_score(0.99) == -math.inf
-    assert decide(0.5, router_confidence=0.9, routing=routing).ranking_score(0.01) == math.inf
-    assert decide(0.5, route="cloud", router_confidence=0.9, routing=routing).router_confidence is None
+    assert len(plan.reasons) == 4 and plan.reasons[2] == "effective threshold 0.600"
+    assert decide(0.5, advice=RouterAdvice.exact(0.1), routing=routing).ranking_score(0.99) == -math.inf
+    assert decide(0.5, advice=RouterAdvice.exact(0.9), routing=routing).ranking_score(0.01) == math.inf
+    assert decide(0.5, route="cloud", advice=RouterAdvice.exact(0.9), routing=routing).router_confidence is None
+    assert decide(0.5, advice=RouterAdvice.exact(0.9)).router_confidence is None, "no routing config: no router"
+
+
+def test_share_controller_holds_the_realized_share_at_its_target():
+    rng = np.random.default_rng(0)
+    tracker = ShareTracker(target=0.3, window=500, step=0.01)
+    for score in rng.uniform(0.0, 1.0, 3000):  # a threshold of 0.5 alone would escalate half of them
+        tracker.observe(score < 0.5 + tracker.offset)
+    report = tracker.report()
+    assert report.realized == pytest.approx(0.3, abs=0.05) and report.offset == pytest.approx(-0.2, abs=0.06)
+    idle = ShareTracker(target=None)
+    idle.observe(True)
+    assert idle.report().realized == 1.0 and idle.offset == 0.0, "without a target it only measures"
+
+
+async def test_the_cascade_counts_its_own_decisions_and_applies_the_offset():
+    c = cascade(cache=False, target_cloud_share=0.0, share_step=0.1)
+    for _ in range(3):
+        await c.answer(Query(question=UNSURE))  # escalated: the controller lowers the threshold
+    await c.answer(Query(question=UNSURE, policy=Policy(route="cloud")))  # forced: not a decision
+    assert c.share.report().decisions == 3 and c.share.offset == pytest.approx(-0.3)
+    result = await c.answer(Query(question=SURE, max_tokens=2))
+    assert any("cloud-share controller -0.300" in r for r in result.provenance.reasons)
+    assert result.provenance.threshold == pytest.approx(0.2)

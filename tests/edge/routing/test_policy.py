@@ -36,7 +36,8 @@ def test_advice_comes_from_close_neighbours_only(tmp_path):
     assert policy.advice_for(vec(1, 0)) == RouterAdvice(None), "no history: the router abstains"
     store.replace_labeled([("a", vec(1, 0), False, True), ("b", vec(0, 1), True, False)], "calibration")
     policy.refresh()
-    assert policy.advice_for(vec(1, 0.01)).confidence < 0.2  # neighbours: the edge fails, the cloud succeeds
-    assert policy.advice_for(vec(0.01, 1)).confidence > 0.8  # neighbours: the cloud adds nothing
+    cloud_wins = policy.advice_for(vec(1, 0.01))  # its neighbour: the edge fails, the cloud succeeds
+    assert cloud_wins.confidence < 0.4 and cloud_wins.low <= cloud_wins.confidence <= cloud_wins.high
+    assert policy.advice_for(vec(0.01, 1)).confidence > 0.6  # its neighbour: the cloud adds nothing
     assert policy.advice_for(vec(1, 1)).confidence is None, "nothing labeled is close enough"
     store.close()

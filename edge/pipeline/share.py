@@ -1,0 +1,45 @@
+"""The realized cloud share over recent decisions, and an optional controller that holds it at a target.
+
+Traffic drifts: a threshold calibrated on one mix of questions escalates more or less of another. With a
+target, each decision nudges a threshold offset (Robbins-Monro): an escalation lowers it by step * (1 - target),
+an answer kept local raises it by step * target, so the offset settles where the escalation rate equals the
+target. Cache hits and forced routes are not decisions and do not count.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ShareReport:
+    realized: float | None  # escalated share of the last `window` decisions (None before the first)
+    decisions: int
+    window: int
+    target: float | None
+    offset: float
+
+
+class ShareTracker:
+    def __init__(self, target: float | None, window: int = 200, step: float = 0.01, limit: float = 0.3) -> None:
+        self.target = target
+        self.step = step
+        self.limit = limit
+        self.offset = 0.0
+        self._recent: deque[bool] = deque(maxlen=window)
+        self._lock = threading.Lock()
+
+    def observe(self, escalated: bool) -> None:
+        with self._lock:
+            self._recent.append(escalated)
+            if self.target is not None:
+                moved = self.offset - self.step * (float(escalated) - self.target)
+                self.offset = min(self.limit, max(-self.limit, moved))
+
+    def report(self) -> ShareReport:
+        with self._lock:
+            n = len(self._recent)
+            realized = sum(self._recent) / n if n else None
+            return ShareReport(realized, n, self._recent.maxlen or 0, self.target, self.offset)
