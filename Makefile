@@ -65,6 +65,8 @@ bench: models
 	$(PY) -m benchmarks.cache_hits
 	$(PY) -m benchmarks.daemon_overhead
 	$(PY) -m benchmarks.semantic_cache
+	$(PY) -m benchmarks.stream_latency
+	$(PY) -m benchmarks.adaptation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

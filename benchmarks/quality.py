@@ -21,8 +21,10 @@ from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for
 from edge.agent import EdgeAgent
 from edge.cache.embeddings import LazyVector
 from edge.calibration.curves import accuracy_at_share, cascade_curve, fit_weight, roc_auc
+from edge.calibration.deferral import LogisticDeferral, features
 from edge.calibration.labeled import builtin, normalize_answer, split
 from edge.calibration.outcomes import Memo, Outcome, collect_outcomes, memoized_edge_run
+from edge.calibration.served import replay_advice
 from edge.confidence.estimators import ESTIMATORS
 from edge.pipeline.decision import decide
 from edge.pipeline.query import Query
@@ -186,9 +188,16 @@ def router_scores(
             for o in evaluation
         ]
     )
+    # A learned deferral rule over the edge answer's signals and the router's advice, fitted on calibration.
+    cal_advice = replay_advice(calibration, cal_emb, cal_emb, routing, leave_one_out=True)
+    deferral = LogisticDeferral().fit(
+        np.stack([features(o, a) for o, a in zip(calibration, cal_advice, strict=True)]), cal_edge.astype(float)
+    )
+    learned = deferral.predict(np.stack([features(o, a) for o, a in zip(evaluation, advice, strict=True)]))
     scores = {
         "router": np.array([0.5 if a.confidence is None else a.confidence for a in advice]),
         "router+mean_logprob": np.array([p.ranking_score(lp) for p, lp in zip(plans, ev_logprob, strict=True)]),
+        "learned_deferral": learned,
         "edge_cloud_agreement": agreement,
     }
     straight = np.array([p.route == "cloud" for p in plans])

@@ -102,6 +102,7 @@ def test_quality_benchmark(tmp_path):
         "entropy",
         "router",
         "router+mean_logprob",
+        "learned_deferral",
         "edge_cloud_agreement",
         "mean_logprob+context",
     }
@@ -186,3 +187,25 @@ def test_stream_latency_benchmark(tmp_path, vllm_cloud):
     data = json.loads(out.read_text())
     assert data["n"] == 3 and finite(*data["p50_ms"].values(), data["added_p50_ms"])
     assert data["p50_ms"]["daemon_routed_cloud"] > 0 and data["content_chunks_p50"] >= 1
+
+
+def test_adaptation_benchmark(tmp_path):
+    out = tmp_path / "adaptation.json"
+    memo = str(tmp_path / "memo.jsonl")
+    run(
+        "benchmarks.adaptation",
+        "--backend",
+        "llamacpp",
+        "--limit",
+        "30",
+        "--feedback",
+        "0",
+        "10",
+        "--memo",
+        memo,
+        "--out",
+        str(out),
+    )
+    data = json.loads(out.read_text())
+    assert [r["feedback"] for r in data["rows"]] == [0, 10] and data["evaluated_on"] == 20
+    assert finite(*(r["x_cloud_only_at_0.50"] for r in data["rows"]), data["logprob_only_x_cloud_only_at_0.50"])
