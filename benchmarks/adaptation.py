@@ -1,6 +1,6 @@
 """How fast the router adapts to a kind of question it has never seen, through the daemon's feedback path.
 
-`python -m benchmarks.adaptation [--holdout units] [--feedback 0 10 20 50]` labels every built-in set with the
+`python -m benchmarks.adaptation [--holdout regions] [--feedback 0 10 20 50]` labels every built-in set with the
 real edge and cloud models (memoized), fits the router on every set but the held-out one (both sides labeled,
 as `tandem-edge calibrate` stores them), then feeds N questions of the held-out set through the feedback path
 (`OutcomeStore.add` + refresh, one side labeled: the side the served policy picked, as an app's feedback would)
@@ -109,7 +109,7 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_labeled_run_args(parser)
-    parser.add_argument("--holdout", default="units", choices=sorted(BUILTIN_SETS), help="the set never fitted on")
+    parser.add_argument("--holdout", default="regions", choices=sorted(BUILTIN_SETS), help="the set never fitted on")
     parser.add_argument("--feedback", type=int, nargs="+", default=[0, 10, 20, 50], help="feedback labels fed in")
     parser.add_argument("--limit", type=int, default=0, help="at most this many questions per side (0: all)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "adaptation.json")

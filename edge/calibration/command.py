@@ -108,17 +108,18 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
         run = {"cloud_model": info.model_id, "concurrency": min(8, info.max_concurrent_requests)}
         cal_out = await collect_outcomes(agent.cascade, calib, memo, **run)
         held_out = await collect_outcomes(agent.cascade, held, memo, **run)
-        if agent.embedder is not None:  # the router learns from every labeled answer
-            labeled = cal_out + held_out
-            vectors = await agent.embedder.embed_many([o.item.question for o in labeled])
+        if agent.embedder is not None:
+            # The router learns from the calibration half only: the held-out half stays unseen, so what the
+            # report says of it is what the daemon will do with questions it has never seen.
+            vectors = await agent.embedder.embed_many([o.item.question for o in cal_out + held_out])
+            cal_vec, held_vec = vectors[: len(cal_out)], vectors[len(cal_out) :]
             rows = [
-                (o.item.question, v, o.edge_correct, o.cloud_correct) for o, v in zip(labeled, vectors, strict=True)
+                (o.item.question, v, o.edge_correct, o.cloud_correct) for o, v in zip(cal_out, cal_vec, strict=True)
             ]
             await asyncio.to_thread(agent.outcomes.replace_labeled, rows, "calibration")
             if agent.router is not None:
                 # Replayed as served: calibration questions see the others' labels, held-out ones all of them.
                 routing = config.edge.routing
-                cal_vec, held_vec = vectors[: len(cal_out)], vectors[len(cal_out) :]
                 cal_advice = replay_advice(cal_out, cal_vec, cal_vec, routing, leave_one_out=True)
                 held_advice = replay_advice(cal_out, cal_vec, held_vec, routing, leave_one_out=False)
 

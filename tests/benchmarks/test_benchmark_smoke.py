@@ -209,3 +209,14 @@ def test_adaptation_benchmark(tmp_path):
     data = json.loads(out.read_text())
     assert [r["feedback"] for r in data["rows"]] == [0, 10] and data["evaluated_on"] == 20
     assert finite(*(r["x_cloud_only_at_0.50"] for r in data["rows"]), data["logprob_only_x_cloud_only_at_0.50"])
+
+
+def test_served_share_benchmark(tmp_path, vllm_cloud):
+    out = tmp_path / "share.json"
+    cloud = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY]
+    run("benchmarks.served_share", *cloud, "--limit", "8", "--clients", "2", "--sets", "capitals", "--out", str(out))
+    data = json.loads(out.read_text())
+    assert data["questions"] == 8 and finite(
+        data["served_cloud_share"], data["accuracy"], data["daemon_realized_share"]
+    )
+    assert 0.0 <= data["predicted_held_out_share"] <= 1.0 and 0.0 <= data["device_shifted_share"] <= 1.0

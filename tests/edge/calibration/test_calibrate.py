@@ -106,7 +106,8 @@ def test_calibrated_share_is_the_share_the_daemon_serves(tmp_path, vllm_cloud):
     assert chosen["calibration"]["cloud_share"] <= 0.5
     _, held = split(builtin(["capitals"]), seed=0)
     daemon_flags = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY, "--threads", "2"]
-    daemon_flags += ["--router-enabled", "false", "--cache-enabled", "false"]
+    # The cloud on this machine is another process: its load must not shift the threshold mid-test.
+    daemon_flags += ["--router-enabled", "false", "--cache-enabled", "false", "--busy-cpu-shift", "0"]
     env = {"TANDEM_CONFIG": str(config)}
     with DaemonProcess(daemon_flags, data_dir=str(tmp_path / "d"), env=env) as daemon:
         served = [ask_daemon(daemon.base_url, item.question)["tandem"]["served_by"] for item in held[:12]]

@@ -1,0 +1,116 @@
+"""The served cloud share against the calibrated target, exactly as users run Tandem.
+
+`python -m benchmarks.served_share [--target 0.5] [--limit 300] [--clients 4]`: `tandem-edge calibrate` (a
+child process, built-in sets, --estimators all, --write a config), then `tandem-edge serve` on that config with
+every other setting at its default, then the held-out questions through the official `openai` client from
+several threads at once (the cloud on the same machine). Reports the share served by the cloud, the daemon's
+own realized share (/healthz), calibrate's held-out prediction and the accuracy, and writes
+benchmarks/results/served_share.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import openai
+
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
+from edge.calibration.labeled import builtin, is_correct, split
+from edge.daemon.launcher import DaemonProcess
+
+
+def calibrate(data_dir: str, cloud: list[str], config: Path, target: float, limit: int, sets: str) -> dict:
+    cmd = [sys.executable, "-m", "edge.cli", "--data-dir", data_dir, "calibrate", *cloud]
+    cmd += ["--target-cloud-share", str(target), "--estimators", "all", "--sets", sets, "--limit", str(limit)]
+    cmd += ["--write", str(config), "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if done.returncode:
+        raise RuntimeError(f"calibrate failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str) -> dict:
+    """`cloud`: the --cloud-address (and --cloud-api-key) flags both programs get."""
+    with tempfile.TemporaryDirectory(prefix="tandem-share-") as data_dir:
+        config = Path(data_dir) / "tandem.toml"
+        report = calibrate(data_dir, cloud, config, target, limit, sets)
+        chosen = next(r for r in report["estimators"] if r["estimator"] == report["chosen"])
+        held = split(builtin(sets.split(",")), seed=0)[1][:limit]
+        flags = [*cloud, "--log-level", "WARNING"]
+        with DaemonProcess(flags, data_dir=data_dir, env={"TANDEM_CONFIG": str(config)}) as daemon:
+            client = openai.OpenAI(base_url=f"{daemon.base_url}/v1", api_key="unused", max_retries=0, timeout=120)
+
+            def ask(item) -> tuple[str, bool, bool]:
+                reply = client.chat.completions.create(
+                    model="tandem", messages=[{"role": "user", "content": item.question}]
+                )
+                tandem = reply.model_extra["tandem"]
+                shifted = any(r.startswith("device") for r in tandem["reasons"])
+                return tandem["served_by"], is_correct(reply.choices[0].message.content, item), shifted
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                answers = list(pool.map(ask, held))
+            seconds = time.perf_counter() - started
+            realized = daemon.healthz()["cloud_share"]
+    served = [s for s, _, _ in answers]
+    return {
+        "target": target,
+        "questions": len(held),
+        "clients": clients,
+        "chosen_estimator": report["chosen"],
+        "threshold": chosen["threshold"],
+        "calibration_share": chosen["calibration"]["cloud_share"],
+        "predicted_held_out_share": chosen["held_out"]["cloud_share"],
+        "served_cloud_share": float(np.mean([s == "cloud" for s in served])),
+        "served_cache_share": float(np.mean([s == "cache" for s in served])),
+        "daemon_realized_share": realized["realized"],
+        "accuracy": float(np.mean([ok for _, ok, _ in answers])),
+        "device_shifted_share": float(np.mean([shifted for _, _, shifted in answers])),
+        "predicted_held_out_accuracy": chosen["held_out"]["accuracy"],
+        "cloud_only_accuracy": report["cloud_only_accuracy_held_out"],
+        "edge_only_accuracy": report["edge_only_accuracy_held_out"],
+        "seconds": seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
+    parser.add_argument("--cloud-api-key", default="", help="its bearer token, if it requires one")
+    parser.add_argument("--target", type=float, default=0.5)
+    parser.add_argument("--limit", type=int, default=300, help="questions per split")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--sets", default="all")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "served_share.json")
+    args = parser.parse_args()
+    quiet_logs()
+    with contextlib.ExitStack() as stack:
+        address = args.cloud_address or stack.enter_context(cloud_for_benchmark()).address
+        cloud = ["--cloud-address", address, *(["--cloud-api-key", args.cloud_api_key] if args.cloud_api_key else [])]
+        row = measure(cloud, args.target, args.limit, args.clients, args.sets)
+    print(
+        f"target {row['target']:.2f}: calibrate predicted {row['predicted_held_out_share']:.3f} on held-out; the "
+        f"daemon served {row['served_cloud_share']:.3f} from the cloud ({row['clients']} clients, "
+        f"{row['questions']} questions; realized share in /healthz {row['daemon_realized_share']}; device rules "
+        f"shifted {row['device_shifted_share']:.0%} of the answers)"
+    )
+    print(
+        f"accuracy {row['accuracy']:.3f} (predicted {row['predicted_held_out_accuracy']:.3f}; cloud only "
+        f"{row['cloud_only_accuracy']:.3f}, edge only {row['edge_only_accuracy']:.3f})"
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **row}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
