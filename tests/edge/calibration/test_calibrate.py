@@ -95,19 +95,19 @@ def test_calibrate_rejects_bad_input(tmp_path, vllm_cloud):
 
 
 def test_calibrated_share_is_the_share_the_daemon_serves(tmp_path, vllm_cloud):
-    """The replayed policy is the served one: the daemon, configured by calibrate, escalates on the held-out
-    questions exactly the share calibrate reported for them (greedy decoding, nominal device)."""
+    """The replayed policy is the served one: the daemon, configured by calibrate (router included), escalates on
+    the held-out questions exactly the share calibrate reported for them (greedy decoding, nominal device)."""
     config = tmp_path / "tandem.toml"
-    flags = ["--sets", "capitals", "--limit", "12", "--router-enabled", "false", "--write", str(config), "--json"]
+    flags = ["--sets", "capitals", "--limit", "12", "--write", str(config), "--json"]
     done = _calibrate(tmp_path, vllm_cloud, *flags, "--target-cloud-share", "0.5")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     chosen = next(r for r in report["estimators"] if r["estimator"] == report["chosen"])
-    assert chosen["calibration"]["cloud_share"] <= 0.5
+    assert chosen["calibration"]["cloud_share"] <= 0.5 and report["served_policy"]["router"]
     _, held = split(builtin(["capitals"]), seed=0)
     daemon_flags = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY, "--threads", "2"]
     # The cloud on this machine is another process: its load must not shift the threshold mid-test.
-    daemon_flags += ["--router-enabled", "false", "--cache-enabled", "false", "--busy-cpu-shift", "0"]
+    daemon_flags += ["--cache-enabled", "false", "--busy-cpu-shift", "0"]
     env = {"TANDEM_CONFIG": str(config)}
     with DaemonProcess(daemon_flags, data_dir=str(tmp_path / "d"), env=env) as daemon:
         served = [ask_daemon(daemon.base_url, item.question)["tandem"]["served_by"] for item in held[:12]]
