@@ -67,6 +67,8 @@ bench: models
 	$(PY) -m benchmarks.semantic_cache
 	$(PY) -m benchmarks.stream_latency
 	$(PY) -m benchmarks.adaptation
+	$(PY) -m benchmarks.self_consistency
+	$(PY) -m benchmarks.served_share
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

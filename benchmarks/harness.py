@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from cloud.launcher import CloudProcess
+from cloud.launcher import CloudProcess, free_port
 from edge.agent import EdgeAgent
 from shared.config import load_config
 from shared.logging_setup import configure_logging
@@ -34,10 +34,15 @@ def add_labeled_run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memo", type=Path, default=RESULTS_DIR / "cache" / "outcomes.jsonl")
 
 
-def run_against_cloud(args: argparse.Namespace, job: Callable[[argparse.Namespace, str], Awaitable[T]]) -> T:
-    """Runs `job(args, cloud_address)` against --cloud-address, or a cloud service started for it."""
+def run_against_cloud(
+    args: argparse.Namespace, job: Callable[[argparse.Namespace, str], Awaitable[T]], needs_cloud: bool = True
+) -> T:
+    """Runs `job(args, cloud_address)` against --cloud-address, or a cloud service started for it (none when
+    the job only runs the edge: it then gets an address nothing listens on)."""
     quiet_logs()
     with contextlib.ExitStack() as stack:
+        if not needs_cloud:
+            return asyncio.run(job(args, args.cloud_address or f"127.0.0.1:{free_port()}"))
         address = args.cloud_address or stack.enter_context(cloud_for_benchmark(args.backend)).address
         return asyncio.run(job(args, address))
 

@@ -220,3 +220,12 @@ def test_served_share_benchmark(tmp_path, vllm_cloud):
         data["served_cloud_share"], data["accuracy"], data["daemon_realized_share"]
     )
     assert 0.0 <= data["predicted_held_out_share"] <= 1.0 and 0.0 <= data["device_shifted_share"] <= 1.0
+
+
+def test_self_consistency_benchmark(tmp_path):
+    out = tmp_path / "sc.json"
+    memo = str(tmp_path / "memo.jsonl")
+    run("benchmarks.self_consistency", "--sets", "capitals", "--n", "6", "--k", "2", "--memo", memo, "--out", str(out))
+    data = json.loads(out.read_text())
+    assert data["questions"] == 6 and data["edge_time_factor"] > 1.0
+    assert set(data["auroc"]) == {"mean_logprob", "agreement", "mean_logprob+agreement"}
