@@ -28,6 +28,9 @@ GRPC_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+    # Edges keep idle channels alive with pings every 30 s; refusing them makes the server send GOAWAY
+    # "too_many_pings" and the edge reconnect.
+    ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.max_receive_message_length", 8 * 1024 * 1024),
 ]
 
