@@ -12,7 +12,7 @@ import json
 import random
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -44,7 +44,8 @@ def is_correct(answer: str, item: LabeledItem) -> bool:
     accepted answer or starts with one followed by a word boundary ("Paris, France" counts for Paris)."""
     if item.kind == "number":
         found = _NUMBER.search(answer.replace(",", ""))
-        return found is not None and any(float(found.group()) == float(a) for a in item.answers)
+        expected = [float(a) for a in item.answers if _NUMBER.fullmatch(a.strip())]
+        return found is not None and float(found.group()) in expected
     got = normalize_answer(answer)
     for accepted in (normalize_answer(a) for a in item.answers):
         if accepted and (got == accepted or got.startswith(accepted + " ")):
@@ -127,7 +128,11 @@ def currencies() -> list[LabeledItem]:
 
 
 def calling_codes() -> list[LabeledItem]:
-    return _country_field("calling_code", "What is the international calling code of {c}?", "calling_codes", "number")
+    """Text, not numbers: codes like 1-876 (Jamaica) are accepted with or without the dash."""
+    items = _country_field("calling_code", "What is the international calling code of {c}?", "calling_codes")
+    return [
+        replace(i, answers=tuple(dict.fromkeys(a for c in i.answers for a in (c, c.replace("-", ""))))) for i in items
+    ]
 
 
 def subregions() -> list[LabeledItem]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
 import grpc
@@ -36,10 +37,27 @@ def content_times(timed: list[tuple[float, str]]) -> list[tuple[float, str]]:
     return times
 
 
-def engine_requests(cloud_address: str) -> int:
+def cloud_status(cloud_address: str) -> pb.ServerStatus:
     with grpc.insecure_channel(cloud_address) as channel:
         stub = inference_pb2_grpc.InferenceServiceStub(channel)
-        return stub.GetServerStatus(pb.ServerStatusRequest(), metadata=AUTH, timeout=5).engine_requests
+        return stub.GetServerStatus(pb.ServerStatusRequest(), metadata=AUTH, timeout=5)
+
+
+def engine_requests(cloud_address: str) -> int:
+    return cloud_status(cloud_address).engine_requests
+
+
+class PeakWatcher(threading.Thread):
+    """Polls the cloud engine in the background and keeps the most requests it ever held at once."""
+
+    def __init__(self, cloud_address: str) -> None:
+        super().__init__(daemon=True)
+        self.address, self.peak, self.stop = cloud_address, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, engine_requests(self.address))
+            time.sleep(0.02)
 
 
 def settles(probe, deadline_s: float = 2.0) -> bool:
@@ -71,14 +89,20 @@ def test_cloud_answers_stream_as_they_arrive(daemon):
 
 def test_disconnect_during_a_cloud_stream_aborts_it_in_the_engine(daemon, vllm_cloud):
     body = {**COUNTING, "max_tokens": 250, "stream": True, "tandem": {"route": "cloud"}}
+    served_before = cloud_status(vllm_cloud.address).served_requests
+    watcher = PeakWatcher(vllm_cloud.address)
+    watcher.start()
     with (
         httpx.Client(base_url=daemon.base_url, timeout=60) as http,
         http.stream("POST", "/v1/completions", json=body) as reply,
     ):
         first = next(line for line in reply.iter_lines() if line.startswith("data: "))
-        assert settles(lambda: 1 - engine_requests(vllm_cloud.address), 5.0), f"the cloud is generating: {first}"
-    # The client hung up with the stream open.
+    # The client hung up after the first chunk, with the stream open.
     assert settles(lambda: engine_requests(vllm_cloud.address)), "the cloud request was aborted"
+    watcher.stop.set()
+    watcher.join()
+    assert watcher.peak >= 1, f"the cloud had the request: {first}"
+    assert cloud_status(vllm_cloud.address).served_requests == served_before, "aborted, not run to the end"
     assert settles(lambda: daemon.healthz()["local_generations"])
 
 
@@ -97,6 +121,7 @@ def post_and_hold(daemon, body: dict) -> socket.socket:
 def test_disconnect_during_a_local_generation_stops_it(daemon):
     for stream in (True, False):
         body = {**COUNTING, "max_tokens": 1500, "stream": stream, "tandem": {"route": "edge"}}
+        assert settles(lambda: daemon.healthz()["local_generations"], 30.0), "nothing else runs locally"
         sock = post_and_hold(daemon, body)
         assert settles(lambda: 1 - daemon.healthz()["local_generations"], 5.0), "the local generation started"
         sock.close()
