@@ -38,14 +38,15 @@ def calibrate(data_dir: str, cloud: list[str], config: Path, target: float, limi
     return json.loads(done.stdout)
 
 
-def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str) -> dict:
-    """`cloud`: the --cloud-address (and --cloud-api-key) flags both programs get."""
+def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str, hold: bool) -> dict:
+    """`cloud`: the --cloud-address (and --cloud-api-key) flags both programs get; `hold`: the daemon also runs
+    its online controller at the same target."""
     with tempfile.TemporaryDirectory(prefix="tandem-share-") as data_dir:
         config = Path(data_dir) / "tandem.toml"
         report = calibrate(data_dir, cloud, config, target, limit, sets)
         chosen = next(r for r in report["estimators"] if r["estimator"] == report["chosen"])
         held = split(builtin(sets.split(",")), seed=0)[1][:limit]
-        flags = [*cloud, "--log-level", "WARNING"]
+        flags = [*cloud, "--log-level", "WARNING", *(["--hold-cloud-share", str(target)] if hold else [])]
         with DaemonProcess(flags, data_dir=data_dir, env={"TANDEM_CONFIG": str(config)}) as daemon:
             client = openai.OpenAI(base_url=f"{daemon.base_url}/v1", api_key="unused", max_retries=0, timeout=120)
 
@@ -55,7 +56,13 @@ def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str
                 )
                 tandem = reply.model_extra["tandem"]
                 shifted = any(r.startswith("device") for r in tandem["reasons"])
-                return tandem["served_by"], is_correct(reply.choices[0].message.content, item), shifted
+                # A degraded answer was meant for the cloud: it counts as escalated, as in the daemon's own share.
+                side = "cloud" if tandem["degraded"] else tandem["served_by"]
+                if tandem["degraded"]:
+                    degraded.append(tandem["degraded_reason"])
+                return side, is_correct(reply.choices[0].message.content, item), shifted
+
+            degraded: list[str] = []
 
             started = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
@@ -65,17 +72,19 @@ def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str
     served = [s for s, _, _ in answers]
     return {
         "target": target,
+        "online_controller": hold,
         "questions": len(held),
         "clients": clients,
         "chosen_estimator": report["chosen"],
         "threshold": chosen["threshold"],
         "calibration_share": chosen["calibration"]["cloud_share"],
         "predicted_held_out_share": chosen["held_out"]["cloud_share"],
-        "served_cloud_share": float(np.mean([s == "cloud" for s in served])),
+        "escalated_share": float(np.mean([s == "cloud" for s in served])),
         "served_cache_share": float(np.mean([s == "cache" for s in served])),
         "daemon_realized_share": realized["realized"],
         "accuracy": float(np.mean([ok for _, ok, _ in answers])),
         "device_shifted_share": float(np.mean([shifted for _, _, shifted in answers])),
+        "degraded": {reason: degraded.count(reason) for reason in sorted(set(degraded))},
         "predicted_held_out_accuracy": chosen["held_out"]["accuracy"],
         "cloud_only_accuracy": report["cloud_only_accuracy_held_out"],
         "edge_only_accuracy": report["edge_only_accuracy_held_out"],
@@ -91,18 +100,19 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=300, help="questions per split")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--sets", default="all")
+    parser.add_argument("--hold", action="store_true", help="run the daemon's online cloud-share controller too")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "served_share.json")
     args = parser.parse_args()
     quiet_logs()
     with contextlib.ExitStack() as stack:
         address = args.cloud_address or stack.enter_context(cloud_for_benchmark()).address
         cloud = ["--cloud-address", address, *(["--cloud-api-key", args.cloud_api_key] if args.cloud_api_key else [])]
-        row = measure(cloud, args.target, args.limit, args.clients, args.sets)
+        row = measure(cloud, args.target, args.limit, args.clients, args.sets, args.hold)
     print(
         f"target {row['target']:.2f}: calibrate predicted {row['predicted_held_out_share']:.3f} on held-out; the "
-        f"daemon served {row['served_cloud_share']:.3f} from the cloud ({row['clients']} clients, "
+        f"daemon escalated {row['escalated_share']:.3f} ({row['clients']} clients, "
         f"{row['questions']} questions; realized share in /healthz {row['daemon_realized_share']}; device rules "
-        f"shifted {row['device_shifted_share']:.0%} of the answers)"
+        f"shifted {row['device_shifted_share']:.0%} of the answers; degraded {row['degraded'] or 'none'})"
     )
     print(
         f"accuracy {row['accuracy']:.3f} (predicted {row['predicted_held_out_accuracy']:.3f}; cloud only "
