@@ -18,10 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for_benchmark, run_against_cloud
+from benchmarks.harness import (
+    RESULTS_DIR,
+    add_labeled_run_args,
+    edge_agent_for_benchmark,
+    label_and_embed,
+    run_against_cloud,
+)
 from edge.calibration.curves import accuracy_at_share, cascade_curve, threshold_for_share
 from edge.calibration.labeled import BUILTIN_SETS, builtin
-from edge.calibration.outcomes import Outcome, collect_outcomes
+from edge.calibration.outcomes import Outcome
 from edge.pipeline.decision import decide
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
@@ -96,12 +102,7 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
     if args.limit:
         fit_items, held_items = fit_items[: args.limit], held_items[: args.limit]
     async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
-        info = await agent.client.model_info()
-        labeled = {"cloud_model": info.model_id, "concurrency": min(8, info.max_concurrent_requests)}
-        fit = await collect_outcomes(agent.cascade, fit_items, args.memo, **labeled)
-        held = await collect_outcomes(agent.cascade, held_items, args.memo, **labeled)
-        fit_vec = await agent.embedder.embed_many([o.item.question for o in fit])
-        held_vec = await agent.embedder.embed_many([o.item.question for o in held])
+        _, (fit, held), (fit_vec, held_vec) = await label_and_embed(agent, [fit_items, held_items], args.memo)
     report = adapt(fit, fit_vec, held, held_vec, args.feedback)
     return {"date": time.strftime("%Y-%m-%d"), "holdout": args.holdout, "fitted_on": len(fit), **report}
 

@@ -10,10 +10,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
+import numpy as np
+
 from cloud.launcher import CloudProcess, free_port
 from edge.agent import EdgeAgent
+from edge.calibration.labeled import LabeledItem
+from edge.calibration.outcomes import Outcome, collect_outcomes
 from shared.config import load_config
 from shared.logging_setup import configure_logging
+from shared.types import ModelInfo
 
 RESULTS_DIR = Path(__file__).parent / "results"
 T = TypeVar("T")
@@ -62,3 +67,14 @@ async def edge_agent_for_benchmark(cloud_address: str, threads: int = 2, **edge:
         overrides = {"cloud_address": cloud_address, "threads": threads, "cache_enabled": False, **edge}
         async with EdgeAgent(load_config(overrides={"data_dir": data_dir, "edge": overrides})) as agent:
             yield agent
+
+
+async def label_and_embed(
+    agent: EdgeAgent, splits: list[list[LabeledItem]], memo: Path
+) -> tuple[ModelInfo, list[list[Outcome]], list[np.ndarray]]:
+    """Each split's outcomes with both real models (memoized) and its questions' embeddings."""
+    info = await agent.client.model_info()
+    labeled = {"cloud_model": info.model_id, "concurrency": min(8, info.max_concurrent_requests)}
+    outcomes = [await collect_outcomes(agent.cascade, items, memo, **labeled) for items in splits]
+    vectors = [await agent.embedder.embed_many([o.item.question for o in out]) for out in outcomes]
+    return info, outcomes, vectors

@@ -17,13 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for_benchmark, run_against_cloud
+from benchmarks.harness import (
+    RESULTS_DIR,
+    add_labeled_run_args,
+    edge_agent_for_benchmark,
+    label_and_embed,
+    run_against_cloud,
+)
 from edge.agent import EdgeAgent
 from edge.cache.embeddings import LazyVector
 from edge.calibration.curves import accuracy_at_share, cascade_curve, fit_weight, roc_auc
 from edge.calibration.deferral import LogisticDeferral, features
 from edge.calibration.labeled import builtin, normalize_answer, split
-from edge.calibration.outcomes import Memo, Outcome, collect_outcomes, memoized_edge_run
+from edge.calibration.outcomes import Memo, Outcome, memoized_edge_run
 from edge.calibration.served import replay_advice
 from edge.confidence.estimators import ESTIMATORS
 from edge.pipeline.decision import decide
@@ -223,12 +229,9 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
     async with edge_agent_for_benchmark(
         cloud_address, args.threads, cache_enabled=True, cache_as_context=True
     ) as agent:
-        info = await agent.client.model_info()
-        labeled = {"cloud_model": info.model_id, "concurrency": min(8, info.max_concurrent_requests)}
-        cal_outcomes = await collect_outcomes(agent.cascade, calibration, args.memo, **labeled)
-        outcomes = await collect_outcomes(agent.cascade, evaluation, args.memo, **labeled)
-        cal_emb = await agent.embedder.embed_many([o.item.question for o in cal_outcomes])
-        ev_emb = await agent.embedder.embed_many([o.item.question for o in outcomes])
+        info, (cal_outcomes, outcomes), (cal_emb, ev_emb) = await label_and_embed(
+            agent, [calibration, evaluation], args.memo
+        )
         with_context = await context_runs(agent, cal_outcomes, outcomes, info.model_id, Memo(args.memo))
         edge_model = agent.cascade.edge_model
         extra, router_info = router_scores(cal_outcomes, outcomes, cal_emb, ev_emb, agent.config.data_dir)
