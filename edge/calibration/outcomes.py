@@ -118,6 +118,18 @@ async def memoized_edge_run(
     return EdgeRun(**cached)
 
 
+CLOUD_ATTEMPTS = 3
+
+
+async def wait_for_cloud(cascade: Cascade, limit_s: float = 60.0) -> None:
+    """Waits (bounded) while the circuit breaker holds the cloud off, then a moment more."""
+    for _ in range(int(limit_s)):
+        if cascade.cloud_available:
+            break
+        await asyncio.sleep(1.0)
+    await asyncio.sleep(1.0)
+
+
 async def collect_outcomes(
     cascade: Cascade,
     items: list[LabeledItem],
@@ -150,8 +162,12 @@ async def collect_outcomes(
         async def ask(item: LabeledItem) -> None:
             k = key("cloud", cloud_model, item)
             if (cached := memo.get(k)) is None:
-                async with limit:
-                    outcome = await cascade.escalate(query(item), cache_answer=False)
+                for attempt in range(CLOUD_ATTEMPTS):  # a busy cloud missing one deadline must not end the run
+                    async with limit:
+                        outcome = await cascade.escalate(query(item), cache_answer=False)
+                    if outcome.result is not None or attempt == CLOUD_ATTEMPTS - 1:
+                        break
+                    await wait_for_cloud(cascade)
                 if outcome.result is None:
                     raise BackendFailure(f"the cloud failed on {item.id}: {outcome.failure} {outcome.detail}")
                 r = outcome.result
