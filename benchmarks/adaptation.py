@@ -28,20 +28,15 @@ from benchmarks.harness import (
 from edge.calibration.curves import accuracy_at_share, cascade_curve, threshold_for_share
 from edge.calibration.labeled import BUILTIN_SETS, builtin
 from edge.calibration.outcomes import Outcome
-from edge.pipeline.decision import decide
+from edge.calibration.served import served_scores
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
 from shared.config import RoutingConfig
 
 
-def served_scores(policy: KnnRoutePolicy, outcomes: list[Outcome], vectors: np.ndarray) -> np.ndarray:
-    routing = policy.config
-    return np.array(
-        [
-            decide(0.5, advice=policy.advice_for(v), routing=routing).ranking_score(o.score("mean_logprob"))
-            for o, v in zip(outcomes, vectors, strict=True)
-        ]
-    )
+def scores_as_served(policy: KnnRoutePolicy, outcomes: list[Outcome], vectors: np.ndarray) -> np.ndarray:
+    """The served decision's scores, with the route policy's current advice for each question."""
+    return served_scores(outcomes, "mean_logprob", [policy.advice_for(v) for v in vectors], policy.config)
 
 
 def x_cloud_only(scores: np.ndarray, outcomes: list[Outcome], share: float = 0.5) -> float:
@@ -63,14 +58,14 @@ def adapt(
         store.replace_labeled(rows_fit, "calibration")
         policy = KnnRoutePolicy(store, routing)
         # The threshold a calibration of the fitted sets would choose for a 50 % share.
-        fit_scores = served_scores(policy, fit, fit_vec)
+        fit_scores = scores_as_served(policy, fit, fit_vec)
         edge_ok = np.array([o.edge_correct for o in fit])
         cloud_ok = np.array([o.cloud_correct for o in fit])
         threshold = threshold_for_share(cascade_curve(fit_scores, edge_ok, cloud_ok), 0.5).threshold
         given = 0
         for n in sorted(feedback):
             for o, v in zip(held[given:n], held_vec[given:n], strict=True):
-                escalated = served_scores(policy, [o], v[None])[0] < threshold
+                escalated = scores_as_served(policy, [o], v[None])[0] < threshold
                 # The app reports on the answer it got: one side labeled.
                 store.add(
                     o.item.question,
@@ -82,7 +77,7 @@ def adapt(
                 policy.refresh()
             given = n
             rows.append(
-                {"feedback": n, "x_cloud_only_at_0.50": x_cloud_only(served_scores(policy, rest, rest_vec), rest)}
+                {"feedback": n, "x_cloud_only_at_0.50": x_cloud_only(scores_as_served(policy, rest, rest_vec), rest)}
             )
         store.close()
     return {

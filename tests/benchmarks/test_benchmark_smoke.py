@@ -216,9 +216,7 @@ def test_served_share_benchmark(tmp_path, vllm_cloud):
     cloud = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY]
     run("benchmarks.served_share", *cloud, "--limit", "8", "--clients", "2", "--sets", "capitals", "--out", str(out))
     data = json.loads(out.read_text())
-    assert data["questions"] == 8 and finite(
-        data["escalated_share"], data["accuracy"], data["daemon_realized_share"]
-    )
+    assert data["questions"] == 8 and finite(data["escalated_share"], data["accuracy"], data["daemon_realized_share"])
     assert 0.0 <= data["predicted_held_out_share"] <= 1.0 and 0.0 <= data["device_shifted_share"] <= 1.0
 
 
