@@ -6,6 +6,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cloud.server import READY_LINE_PREFIX
+from edge.uplink.client import ClientTls, CloudClient
 from shared.service_process import ServiceProcess, free_port
 
 __all__ = ["CloudProcess", "free_port"]
@@ -22,7 +23,19 @@ class CloudProcess(ServiceProcess):
         if self.health() != health_pb2.HealthCheckResponse.SERVING:
             raise RuntimeError("cloud service printed its ready line but health is not SERVING")
 
+    def __init__(self, flags: list[str] | None = None, *, tls: ClientTls | None = None, **kwargs) -> None:
+        super().__init__(flags, **kwargs)
+        self.tls = tls  # how to reach a TLS-only service (its health checks included)
+
+    def client(self, api_key: str = "", timeout_s: float = 60.0) -> CloudClient:
+        return CloudClient(self.address, api_key, timeout_s, self.tls)
+
+    def _channel(self) -> grpc.Channel:
+        if self.tls is None:
+            return grpc.insecure_channel(self.address)
+        return grpc.secure_channel(self.address, self.tls.credentials())
+
     def health(self, service: str = "") -> int:
-        with grpc.insecure_channel(self.address) as channel:
+        with self._channel() as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             return stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5).status

@@ -6,16 +6,20 @@ import asyncio
 import logging
 import signal
 import time
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from cloud.auth import ApiKeyInterceptor
 from cloud.backends import GenerationBackend, create_backend
+from cloud.keys import KeyStore
 from cloud.servicer import InferenceServicer
-from shared.config import TandemConfig
+from cloud.tenancy import TenantGate, TenantInterceptor
+from cloud.tls import TlsFiles, is_loopback
+from shared.config import CloudConfig, TandemConfig
+from shared.errors import InvalidConfig
 from shared.rpc import inference_pb2, inference_pb2_grpc
 from shared.types import GenerationRequest, SamplingParams
 
@@ -56,9 +60,37 @@ async def _watch_engine(backend: GenerationBackend, health: HealthServicer, ever
             log.warning("engine health changed", extra={"healthy": healthy})
 
 
+def keys_path(config: TandemConfig) -> Path:
+    return Path(config.cloud.keys_file) if config.cloud.keys_file else config.data_dir / "cloud" / "keys.json"
+
+
+def _bind(server: grpc.aio.Server, cloud: CloudConfig) -> int:
+    """Binds TLS when configured; plaintext only on loopback unless the operator insists (`insecure`)."""
+    address = f"{cloud.host}:{cloud.port}"
+    if cloud.tls_cert:
+        tls = TlsFiles(
+            Path(cloud.tls_cert), Path(cloud.tls_key), Path(cloud.tls_client_ca) if cloud.tls_client_ca else None
+        )
+        port = server.add_secure_port(address, tls.credentials())
+    else:
+        if not is_loopback(cloud.host):
+            if not cloud.insecure:
+                raise InvalidConfig(
+                    f"refusing to serve plaintext gRPC on {cloud.host}, which other machines can reach: give "
+                    "--tls-cert/--tls-key (see `tandem-cloud certs`), or --insecure to accept the risk"
+                )
+            log.warning("serving PLAINTEXT gRPC on a non-loopback address (--insecure)", extra={"address": address})
+        port = server.add_insecure_port(address)
+    if port == 0:
+        raise OSError(f"could not bind {address}")
+    return port
+
+
 async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None:
     """Runs until SIGTERM/SIGINT (or `stop` is set), then drains and shuts the engine down."""
     cloud = config.cloud
+    if not cloud.tls_cert and not is_loopback(cloud.host) and not cloud.insecure:
+        _bind(grpc.aio.server(), cloud)  # refuses before minutes of engine start-up
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -73,23 +105,27 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
         extra={"model": engine.model_id, "backend": engine.backend, "seconds": round(time.perf_counter() - started, 1)},
     )
 
-    interceptors = [ApiKeyInterceptor(cloud.api_keys)] if cloud.api_keys else []
-    server = grpc.aio.server(interceptors=interceptors, options=GRPC_OPTIONS)
-    servicer = InferenceServicer(backend, engine, cloud)
+    gate = TenantGate(cloud, KeyStore(keys_path(config)))
+    server = grpc.aio.server(interceptors=[TenantInterceptor(gate)], options=GRPC_OPTIONS)
+    servicer = InferenceServicer(backend, engine, cloud, gate)
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
     )
-    port = server.add_insecure_port(f"{cloud.host}:{cloud.port}")
-    if port == 0:
-        raise OSError(f"could not bind {cloud.host}:{cloud.port}")
+    port = _bind(server, cloud)
     await server.start()
     for name in ("", SERVICE_NAME):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info(
-        "serving", extra={"address": f"{cloud.host}:{port}", "startup_seconds": round(time.perf_counter() - started, 1)}
+        "serving",
+        extra={
+            "address": f"{cloud.host}:{port}",
+            "tls": "mtls" if cloud.tls_client_ca else "tls" if cloud.tls_cert else "off",
+            "auth": gate.required,
+            "startup_seconds": round(time.perf_counter() - started, 1),
+        },
     )
     print(f"{READY_LINE_PREFIX} port={port} model={engine.model_id}", flush=True)
 

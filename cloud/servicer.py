@@ -11,6 +11,7 @@ import grpc
 
 from cloud.admission import ConcurrencyLimiter
 from cloud.backends.base import EngineDescription, GenerationBackend
+from cloud.tenancy import TenantGate
 from cloud.validation import RequestLimits, parse_generate_request
 from shared.config import CloudConfig
 from shared.errors import ShuttingDown, TandemError
@@ -26,8 +27,11 @@ SERVER_VERSION = "0.1.0"
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
-    def __init__(self, backend: GenerationBackend, engine: EngineDescription, config: CloudConfig) -> None:
+    def __init__(
+        self, backend: GenerationBackend, engine: EngineDescription, config: CloudConfig, gate: TenantGate
+    ) -> None:
         self._backend = backend
+        self._gate = gate
         self._engine = engine
         self._config = config
         self._limits = RequestLimits(
@@ -124,4 +128,8 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             engine_requests=self._backend.stats().unfinished_requests,
             served_requests=self.served,
             serving=not self.draining,
+            tenants=[
+                pb.TenantStatus(tenant=name, requests=u.requests, rejected=u.rejected, active_streams=u.active_streams)
+                for name, u in sorted(self._gate.usage.items())
+            ],
         )

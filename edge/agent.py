@@ -54,7 +54,7 @@ class EdgeAgent:
                 self._closers.callback(self.store.close)
             self.outcomes = OutcomeStore(config.data_dir / "edge" / "outcomes.sqlite")
             self._closers.callback(self.outcomes.close)
-            self.client = CloudClient(edge.uplink.address, api_key=edge.uplink.api_key, timeout_s=edge.uplink.timeout_s)
+            self.client = CloudClient.from_config(edge.uplink)
             self.breaker = CircuitBreaker(edge.uplink.breaker_failures, edge.uplink.breaker_reset_s)
             # One embedder serves the semantic cache, the router and feedback; none is built when all are off.
             self.embedder = None

@@ -40,6 +40,8 @@ def add_section_flags(
             continue
         default = field.get_default(call_default_factory=True)
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        # A bare boolean flag (`--insecure`) means true; `--cache-enabled false` still works.
+        boolean = {"nargs": "?", "const": True} if annotation is bool else {}
         group.add_argument(
             f"--{flag_prefix}{extra.get('flag', name.replace('_', '-'))}",
             dest=f"{dest_prefix}.{name}",
@@ -47,6 +49,7 @@ def add_section_flags(
             type=_parser_for(annotation),
             default=argparse.SUPPRESS,
             help=f"{field.description} (default: {default!r})",
+            **boolean,
         )
 
 

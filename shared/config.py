@@ -57,8 +57,20 @@ class CloudConfig(Section):
     )
     api_keys: list[str] = Field(
         default_factory=list,
-        description="Accepted bearer tokens (metadata `authorization: Bearer <key>`); empty disables auth.",
+        description="Development bearer tokens (tenant 'default'), best passed by env var; for devices use "
+        "`tandem-cloud keys add` (stored hashed). Auth is off only when neither these, the key file nor mTLS is set.",
     )
+    keys_file: str = Field("", description="Hashed per-tenant API keys. Empty: <data_dir>/cloud/keys.json.")
+    tls_cert: str = Field("", description="Server certificate chain (PEM); with tls_key turns TLS on.")
+    tls_key: str = Field("", description="Server private key (PEM).")
+    tls_client_ca: str = Field("", description="CA for client certificates (PEM): turns mTLS on (required).")
+    mtls_tenant_from_cert: bool = Field(
+        True, description="With mTLS, a call without an API key is the tenant named by its certificate's CN."
+    )
+    insecure: bool = Field(False, description="Allow plaintext gRPC on a non-loopback address (logged as a warning).")
+    tenant_requests_per_s: float = Field(0.0, ge=0, description="Per-tenant request rate (token bucket); 0: none.")
+    tenant_burst: int = Field(0, ge=0, description="Per-tenant burst above the rate; 0: twice the rate.")
+    tenant_max_streams: int = Field(0, ge=0, description="Per-tenant concurrent streams; 0: only the server cap.")
     grace_period_s: float = Field(
         10.0, ge=0.0, description="On SIGTERM, how long in-flight streams may run before being cut."
     )
@@ -69,6 +81,14 @@ class CloudConfig(Section):
     dtype: str = Field("auto", description="Engine dtype (auto, bfloat16, float16, float32).")
     threads: int = Field(0, ge=0, description="llamacpp backend: CPU threads; 0 uses all cores.")
     seed: int = Field(0, description="Engine seed for reproducible sampling.")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> CloudConfig:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ValueError("tls_client_ca (mTLS) needs tls_cert and tls_key")
+        return self
 
 
 class LocalModelConfig(Section):
@@ -171,9 +191,21 @@ class UplinkConfig(Section):
     flag_prefix: ClassVar[str] = "cloud-"
     address: str = Field("127.0.0.1:50051", description="host:port of the Tandem cloud service.")
     api_key: str = Field("", description="Bearer token for the cloud service, if it requires one.")
+    tls_ca: str = Field("", description="CA that signed the cloud's certificate (PEM): turns TLS on.")
+    tls_cert: str = Field("", description="Client certificate (PEM) for mTLS.")
+    tls_key: str = Field("", description="Client private key (PEM) for mTLS.")
+    tls_server_name: str = Field("", description="Name to verify the cloud's certificate against, if not the host.")
     timeout_s: float = Field(20.0, gt=0, description="Deadline for one escalation, stream included.")
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> UplinkConfig:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together")
+        if self.tls_cert and not self.tls_ca:
+            raise ValueError("a client certificate (mTLS) needs tls_ca too")
+        return self
 
 
 # Keys of the flat [edge] table used before it had one sub-table per package: still read, moved into place.

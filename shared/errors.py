@@ -35,3 +35,9 @@ class ModelNotReady(TandemError):
     """A model folder is missing or failed verification."""
 
     code = "FAILED_PRECONDITION"
+
+
+class InvalidConfig(TandemError):
+    """The configuration would be unsafe or cannot work; the message says what to change."""
+
+    code = "FAILED_PRECONDITION"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 
+from shared.config import UplinkConfig
 from shared.rpc import inference_pb2 as pb
 from shared.rpc import inference_pb2_grpc
 from shared.types import GenerationRequest, GenerationResult, ModelInfo, TokenLogprob
@@ -43,15 +46,54 @@ CHANNEL_OPTIONS = [
 ]
 
 
+@dataclass(frozen=True)
+class ClientTls:
+    """TLS to the cloud: the CA to trust, and a client certificate for mTLS."""
+
+    ca: Path
+    cert: Path | None = None
+    key: Path | None = None
+    server_name: str = ""
+
+    @classmethod
+    def from_config(cls, uplink: UplinkConfig) -> ClientTls | None:
+        if not uplink.tls_ca:
+            return None
+        cert = Path(uplink.tls_cert) if uplink.tls_cert else None
+        key = Path(uplink.tls_key) if uplink.tls_key else None
+        return cls(Path(uplink.tls_ca), cert, key, uplink.tls_server_name)
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        for path in (self.ca, self.cert, self.key):
+            if path is not None and not path.is_file():
+                raise FileNotFoundError(f"TLS file not found: {path}")
+        return grpc.ssl_channel_credentials(
+            root_certificates=self.ca.read_bytes(),
+            private_key=self.key.read_bytes() if self.key else None,
+            certificate_chain=self.cert.read_bytes() if self.cert else None,
+        )
+
+
 class CloudClient:
     """One channel, reused for every call; `async with` closes it."""
 
-    def __init__(self, address: str, api_key: str = "", timeout_s: float = 30.0) -> None:
+    def __init__(self, address: str, api_key: str = "", timeout_s: float = 30.0, tls: ClientTls | None = None) -> None:
         self.address = address
         self.timeout_s = timeout_s
+        self.tls = tls
         self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
-        self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        if tls is None:
+            self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        else:
+            options = [*CHANNEL_OPTIONS]
+            if tls.server_name:
+                options.append(("grpc.ssl_target_name_override", tls.server_name))
+            self._channel = grpc.aio.secure_channel(address, tls.credentials(), options=options)
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
+
+    @classmethod
+    def from_config(cls, uplink: UplinkConfig) -> CloudClient:
+        return cls(uplink.address, uplink.api_key, uplink.timeout_s, ClientTls.from_config(uplink))
 
     async def __aenter__(self) -> CloudClient:
         return self

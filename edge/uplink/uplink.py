@@ -24,6 +24,18 @@ _REASONS = {
 }
 # The request's own fault: the cloud is healthy, so these must not open the circuit.
 _NOT_CLOUD_FAULTS = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAUTHENTICATED}
+# How gRPC reports a failed handshake (wrong CA, expired or unnamed certificate). A server refusing our client
+# certificate just closes the socket during the handshake, which only a TLS channel can read that way.
+_TLS_MARKERS = ("handshake", "ssl_error", "certificate", "hostname verification", "tsi_")
+
+
+def failure_reason(code: grpc.StatusCode, detail: str, tls: bool) -> str:
+    lowered = detail.lower()
+    if code == grpc.StatusCode.UNAVAILABLE and tls and (
+        any(m in lowered for m in _TLS_MARKERS) or "socket closed" in lowered
+    ):
+        return "cloud_tls_failed"
+    return _REASONS.get(code, f"cloud_error_{code.name.lower()}")
 
 
 class CloudUplink:
@@ -60,7 +72,7 @@ class CloudUplink:
             if code not in _NOT_CLOUD_FAULTS:
                 self.breaker.record_failure()
             settled = True
-            reason = _REASONS.get(code, f"cloud_error_{code.name.lower()}")
+            reason = failure_reason(code, exc.details() or "", self.client.tls is not None)
             log.warning("escalation failed", extra={"reason": reason, "detail": exc.details()})
             done = UplinkDone(None, reason, exc.details() or "")
         except Exception as exc:  # a broken stream must degrade the answer, never crash the caller

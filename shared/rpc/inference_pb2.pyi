@@ -183,13 +183,27 @@ class ServerStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ServerStatus(_message.Message):
-    __slots__ = ("admitted_requests", "engine_requests", "served_requests", "serving")
+    __slots__ = ("admitted_requests", "engine_requests", "served_requests", "serving", "tenants")
     ADMITTED_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     ENGINE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     SERVED_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     SERVING_FIELD_NUMBER: _ClassVar[int]
+    TENANTS_FIELD_NUMBER: _ClassVar[int]
     admitted_requests: int
     engine_requests: int
     served_requests: int
     serving: bool
-    def __init__(self, admitted_requests: _Optional[int] = ..., engine_requests: _Optional[int] = ..., served_requests: _Optional[int] = ..., serving: _Optional[bool] = ...) -> None: ...
+    tenants: _containers.RepeatedCompositeFieldContainer[TenantStatus]
+    def __init__(self, admitted_requests: _Optional[int] = ..., engine_requests: _Optional[int] = ..., served_requests: _Optional[int] = ..., serving: _Optional[bool] = ..., tenants: _Optional[_Iterable[_Union[TenantStatus, _Mapping]]] = ...) -> None: ...
+
+class TenantStatus(_message.Message):
+    __slots__ = ("tenant", "requests", "rejected", "active_streams")
+    TENANT_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_STREAMS_FIELD_NUMBER: _ClassVar[int]
+    tenant: str
+    requests: int
+    rejected: int
+    active_streams: int
+    def __init__(self, tenant: _Optional[str] = ..., requests: _Optional[int] = ..., rejected: _Optional[int] = ..., active_streams: _Optional[int] = ...) -> None: ...
