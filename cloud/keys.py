@@ -10,21 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shared.config import check_name
+
 KEY_PREFIX = "tdm_"
-TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def check_tenant(name: str) -> str:
-    if not TENANT_PATTERN.match(name):
-        raise ValueError(f"tenant '{name}' must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric")
-    return name
 
 
 def _digest(key: str) -> str:
@@ -89,7 +83,7 @@ class KeyStore:
 
     def add(self, tenant: str) -> tuple[KeyRecord, str]:
         """A new key for `tenant`; the key itself is returned once and never stored."""
-        check_tenant(tenant)
+        check_name(tenant, "tenant")
         with self._lock:
             self._load()
             key_id = secrets.token_hex(4)

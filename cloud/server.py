@@ -17,9 +17,10 @@ from cloud.backends import GenerationBackend, create_backend
 from cloud.keys import KeyStore
 from cloud.servicer import InferenceServicer
 from cloud.tenancy import TenantGate, TenantInterceptor
-from cloud.tls import TlsFiles, is_loopback
+from cloud.tls import TlsFiles
 from shared.config import CloudConfig, TandemConfig
 from shared.errors import InvalidConfig
+from shared.network import is_loopback
 from shared.rpc import inference_pb2, inference_pb2_grpc
 from shared.types import GenerationRequest, SamplingParams
 

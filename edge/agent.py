@@ -1,4 +1,8 @@
-"""Builds the edge from config: local model, cache, router, uplink and the cascade over them.
+"""Builds the edge from config: local model, uplink and, per app namespace, its cache, router and cascade.
+
+The local model, the embedder and the link to the cloud are shared by every namespace; what one app has
+learned or cached (answers, outcomes, feedback) lives in that namespace's own SQLite files, so no lookup can
+reach another app's data. A daemon without app tokens has one namespace, "", in the classic paths.
 
 Every resource is registered on an exit stack as soon as it exists, so `close()` (and a constructor that
 fails half-way) releases all of them even when one of them fails to close.
@@ -8,7 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from edge.cache.answer_cache import LayeredAnswerCache
@@ -20,28 +25,56 @@ from edge.local.generator import LlamaGenerator
 from edge.local.model import load_local_model
 from edge.pipeline.cascade import Cascade, CascadeParts
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
-from edge.routing.outcome_store import OutcomeStore
+from edge.routing.outcome_store import LayeredOutcomes, OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
 from edge.uplink.breaker import CircuitBreaker
 from edge.uplink.client import CloudClient
 from edge.uplink.uplink import CloudUplink
-from shared.config import TandemConfig
+from shared.config import TandemConfig, check_namespace
 
 log = logging.getLogger(__name__)
 
-
-def cache_path(config: TandemConfig) -> Path:
-    return config.data_dir / "edge" / "cache.sqlite"
+DEFAULT_NAMESPACE = ""
 
 
-def open_cache(config: TandemConfig) -> SqliteCache:
-    return SqliteCache(cache_path(config), max_entries=config.edge.cache.max_entries)
+def namespace_dir(config: TandemConfig, namespace: str = DEFAULT_NAMESPACE) -> Path:
+    root = config.data_dir / "edge"
+    return root / "ns" / check_namespace(namespace) if namespace else root
+
+
+def cache_path(config: TandemConfig, namespace: str = DEFAULT_NAMESPACE) -> Path:
+    return namespace_dir(config, namespace) / "cache.sqlite"
+
+
+def outcomes_path(config: TandemConfig, namespace: str = DEFAULT_NAMESPACE) -> Path:
+    return namespace_dir(config, namespace) / "outcomes.sqlite"
+
+
+def open_cache(config: TandemConfig, namespace: str = DEFAULT_NAMESPACE) -> SqliteCache:
+    return SqliteCache(cache_path(config, namespace), max_entries=config.edge.cache.max_entries)
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """One app's share of the edge: its own cache, outcomes, router and cascade."""
+
+    name: str
+    store: SqliteCache | None
+    cache: LayeredAnswerCache | None
+    outcomes: OutcomeStore
+    router: KnnRoutePolicy | None
+    cascade: Cascade
 
 
 class EdgeAgent:
     """Owns every resource of the edge: `async with EdgeAgent(config) as agent: await agent.cascade.answer(q)`."""
 
-    def __init__(self, config: TandemConfig, device: Callable[[], DeviceShift] = lambda: NOMINAL_DEVICE) -> None:
+    def __init__(
+        self,
+        config: TandemConfig,
+        device: Callable[[], DeviceShift] = lambda: NOMINAL_DEVICE,
+        namespaces: Sequence[str] = (DEFAULT_NAMESPACE,),
+    ) -> None:
         edge = config.edge
         self.config = config
         self._closers = contextlib.ExitStack()
@@ -49,37 +82,57 @@ class EdgeAgent:
             runner = load_local_model(edge.local)
             self._closers.callback(runner.close)
             self.generator = LlamaGenerator(runner, edge.local.max_local_queue)
-            self.store = open_cache(config) if edge.cache.enabled else None
-            if self.store is not None:
-                self._closers.callback(self.store.close)
-            self.outcomes = OutcomeStore(config.data_dir / "edge" / "outcomes.sqlite")
-            self._closers.callback(self.outcomes.close)
+            # Calibration writes here; named namespaces read its labeled outcomes, never its feedback.
+            self.calibration = self._closing(OutcomeStore(outcomes_path(config)))
             self.client = CloudClient.from_config(edge.uplink)
             self.breaker = CircuitBreaker(edge.uplink.breaker_failures, edge.uplink.breaker_reset_s)
-            # One embedder serves the semantic cache, the router and feedback; none is built when all are off.
+            self.uplink = CloudUplink(self.client, self.breaker)
+            # One embedder serves the semantic caches, the routers and feedback; none is built when all are off.
             self.embedder = None
-            if (self.store is not None and edge.cache.semantic) or edge.routing.enabled:
+            if (edge.cache.enabled and edge.cache.semantic) or edge.routing.enabled:
                 from edge.cache.embeddings import SentenceEmbedder
 
                 self.embedder = AsyncEmbedder(SentenceEmbedder(edge.cache.embed_threads))
-            self.cache = None
-            if self.store is not None:
-                index = VectorIndex(self.embedder.dim) if self.embedder and edge.cache.semantic else None
-                self.cache = LayeredAnswerCache(self.store, index, edge.cache)
-            self.router = KnnRoutePolicy(self.outcomes, edge.routing) if edge.routing.enabled else None
-            parts = CascadeParts(
-                generator=self.generator,
-                estimator=create_estimator(edge.confidence.estimator, edge.confidence.quantile),
-                uplink=CloudUplink(self.client, self.breaker),
-                cache=self.cache,
-                router=self.router,
-                embedder=self.embedder,
-            )
-            self.cascade = Cascade(parts, edge, config.cost, device)
+            self.device = device
+            self.namespaces = {name: self._namespace(name) for name in dict.fromkeys(namespaces)}
+            if not self.namespaces:
+                raise ValueError("an edge agent serves at least one namespace")
+            default = next(iter(self.namespaces.values()))
+            # The first namespace's parts, for single-app callers (CLI ask, calibrate, benchmarks).
+            self.store, self.cache, self.outcomes = default.store, default.cache, default.outcomes
+            self.router, self.cascade = default.router, default.cascade
             self.style = self.cascade.style
         except BaseException:
             self._closers.close()
             raise
+
+    def _closing(self, resource):
+        self._closers.callback(resource.close)
+        return resource
+
+    def _namespace(self, name: str) -> Namespace:
+        edge = self.config.edge
+        store = self._closing(open_cache(self.config, name)) if edge.cache.enabled else None
+        cache = None
+        if store is not None:
+            index = VectorIndex(self.embedder.dim) if self.embedder and edge.cache.semantic else None
+            cache = LayeredAnswerCache(store, index, edge.cache)
+        outcomes = self._closing(OutcomeStore(outcomes_path(self.config, name))) if name else self.calibration
+        router = None
+        if edge.routing.enabled:
+            router = KnnRoutePolicy(LayeredOutcomes(self.calibration, outcomes) if name else outcomes, edge.routing)
+        parts = CascadeParts(
+            generator=self.generator,
+            estimator=create_estimator(edge.confidence.estimator, edge.confidence.quantile),
+            uplink=self.uplink,
+            cache=cache,
+            router=router,
+            embedder=self.embedder,
+        )
+        return Namespace(name, store, cache, outcomes, router, Cascade(parts, edge, self.config.cost, self.device))
+
+    def namespace(self, name: str) -> Namespace:
+        return self.namespaces[name]
 
     async def __aenter__(self) -> EdgeAgent:
         return self

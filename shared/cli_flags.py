@@ -17,6 +17,8 @@ def _parser_for(annotation: Any):
         return lambda v: v.lower() in ("1", "true", "yes", "on")
     if origin is list:
         return lambda v: json.loads(v) if v.startswith("[") else [x for x in v.split(",") if x]
+    if origin is dict:  # JSON, or `key=value,key=value`
+        return lambda v: json.loads(v) if v.startswith("{") else dict(x.split("=", 1) for x in v.split(",") if x)
     if annotation in (int, float):
         return annotation
     return str

@@ -8,6 +8,7 @@ e.g. ``TANDEM_CLOUD__PORT=50052``. The TOML file has one table per section
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -26,6 +27,20 @@ def default_data_dir() -> Path:
     """Where Tandem keeps prepared models and local state unless configured otherwise."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "tandem"
+
+
+# Tenants (cloud) and namespaces (daemon) name folders and appear in logs: keep them plain.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_name(value: str, kind: str = "name") -> str:
+    if not NAME_PATTERN.match(value):
+        raise ValueError(f"{kind} '{value}' must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric")
+    return value
+
+
+def check_namespace(value: str) -> str:
+    return check_name(value, "namespace")
 
 
 class Section(BaseModel):
@@ -263,6 +278,20 @@ class DaemonConfig(Section):
     outbox_interval_s: float = Field(5.0, gt=0, description="How often queued degraded queries are re-asked.")
     outbox_batch: int = Field(16, ge=1, description="Queued queries re-asked per pass.")
     sensor_interval_s: float = Field(5.0, gt=0, description="How often the device state is sampled.")
+    api_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="Bearer token -> app namespace. Set: every /v1 call needs a token, and each namespace has its "
+        "own caches, outcomes, feedback and outbox. Empty: one shared namespace (loopback only, unless insecure).",
+    )
+    insecure: bool = Field(False, description="Allow serving a non-loopback address without app tokens.")
+
+    @model_validator(mode="after")
+    def _namespaces(self) -> DaemonConfig:
+        for token, namespace in self.api_keys.items():
+            check_namespace(namespace)
+            if len(token) < 16:
+                raise ValueError(f"api_keys: the token for namespace '{namespace}' is shorter than 16 characters")
+        return self
 
 
 class ResourceConfig(Section):

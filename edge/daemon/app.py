@@ -14,12 +14,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from edge.agent import EdgeAgent
+from edge.agent import EdgeAgent, namespace_dir
 from edge.daemon.device import DeviceSensor, PsutilSensor
 from edge.daemon.errors import ApiError, invalid_param
 from edge.daemon.outbox import Outbox, Reconciler
 from edge.daemon.routes import completions, health, tandem
-from edge.daemon.state import DaemonState
+from edge.daemon.state import AppSpace, DaemonState
 from shared.config import TandemConfig
 
 log = logging.getLogger(__name__)
@@ -32,13 +32,17 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with contextlib.AsyncExitStack() as stack:
             # Built on the loop thread: the gRPC channel binds to this loop.
-            state.agent = await stack.enter_async_context(EdgeAgent(config, device=lambda: state.shift))
-            state.outbox = Outbox(config.data_dir / "edge" / "outbox.sqlite")
-            stack.callback(state.outbox.close)
-            await asyncio.to_thread(state.sample_device)
+            agent = EdgeAgent(config, device=lambda: state.shift, namespaces=state.tokens.namespaces)
+            state.agent = await stack.enter_async_context(agent)
             daemon = config.daemon
-            reconciler = Reconciler(state.outbox, state.agent.cascade, daemon.outbox_interval_s, daemon.outbox_batch)
-            tasks = [asyncio.create_task(reconciler.run()), asyncio.create_task(state.sample_forever())]
+            tasks = [asyncio.create_task(state.sample_forever())]
+            for name, namespace in agent.namespaces.items():
+                outbox = Outbox(namespace_dir(config, name) / "outbox.sqlite")
+                stack.callback(outbox.close)
+                state.spaces[name] = AppSpace(namespace, outbox)
+                reconciler = Reconciler(outbox, namespace.cascade, daemon.outbox_interval_s, daemon.outbox_batch)
+                tasks.append(asyncio.create_task(reconciler.run()))
+            await asyncio.to_thread(state.sample_device)
             try:
                 yield
             finally:

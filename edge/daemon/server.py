@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import uvicorn
 
 from edge.daemon.app import create_app
 from shared.config import TandemConfig
+from shared.errors import InvalidConfig
+from shared.network import is_loopback
+
+log = logging.getLogger(__name__)
 
 # Printed on stdout once serving, so launchers learn the bound port (useful with port 0).
 READY_LINE_PREFIX = "TANDEM_EDGE_READY"
@@ -15,6 +20,13 @@ READY_LINE_PREFIX = "TANDEM_EDGE_READY"
 
 async def serve(config: TandemConfig) -> None:
     daemon = config.daemon
+    if not is_loopback(daemon.host) and not daemon.api_keys:
+        if not daemon.insecure:
+            raise InvalidConfig(
+                f"refusing to serve {daemon.host}, which other machines can reach, without app tokens: set "
+                "[daemon] api_keys (token -> namespace), or --insecure to let anyone on the network in"
+            )
+        log.warning("serving a non-loopback address without app tokens (--insecure)", extra={"host": daemon.host})
     # uvicorn binds the socket itself: asyncio then sets TCP_NODELAY on accepted connections, which a
     # hand-made socket (proto 0) would miss, costing keep-alive clients a 40 ms delayed-ACK stall per request.
     server = uvicorn.Server(

@@ -6,7 +6,10 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from edge.agent import EdgeAgent
+from fastapi import Request
+
+from edge.agent import EdgeAgent, Namespace
+from edge.daemon.auth import AppTokens
 from edge.daemon.device import DeviceSensor, DeviceState, device_shift
 from edge.daemon.metrics import DaemonMetrics
 from edge.daemon.outbox import Outbox
@@ -18,6 +21,18 @@ from shared.config import TandemConfig
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class AppSpace:
+    """What one app reaches: its namespace of the agent and its own outbox."""
+
+    namespace: Namespace
+    outbox: Outbox
+
+    @property
+    def cascade(self):
+        return self.namespace.cascade
+
+
 @dataclass
 class DaemonState:
     config: TandemConfig
@@ -26,7 +41,14 @@ class DaemonState:
     device: DeviceState | None = None
     shift: DeviceShift = NOMINAL_DEVICE
     agent: EdgeAgent | None = None
-    outbox: Outbox | None = None
+    spaces: dict[str, AppSpace] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.tokens = AppTokens(self.config.daemon.api_keys)
+
+    def space(self, request: Request) -> AppSpace:
+        """The caller's app space; 401 without a valid token when tokens are configured."""
+        return self.spaces[self.tokens.namespace_of(request)]
 
     def sample_device(self) -> None:
         self.device = self.sensor.read()
@@ -34,7 +56,7 @@ class DaemonState:
         self.metrics.set_device(self.device, self.effective_threshold())
 
     def effective_threshold(self) -> float:
-        """The configured threshold after the device shift and the cloud-share controller."""
+        """The configured threshold after the device shift and the (first app's) cloud-share controller."""
         offset = self.agent.cascade.share.offset if self.agent else 0.0
         return min(1.0, max(0.0, self.config.edge.confidence.threshold + self.shift.shift + offset))
 
@@ -46,13 +68,12 @@ class DaemonState:
             except Exception:  # a flaky sensor must not stop the daemon
                 log.exception("device sampling failed")
 
-    async def record(self, query: Query, result: CascadeResult) -> None:
+    async def record(self, space: AppSpace, query: Query, result: CascadeResult) -> None:
         """Bookkeeping of an answer, done before its last byte goes out."""
-        assert self.agent is not None and self.outbox is not None
         if result.degraded:
             # Durable before the reply: a crash right after cannot lose the question.
-            await asyncio.to_thread(self.outbox.add, query, result.answer, result.provenance.degraded_reason or "")
+            await asyncio.to_thread(space.outbox.add, query, result.answer, result.provenance.degraded_reason or "")
         await asyncio.to_thread(
-            self.agent.outcomes.remember_served, query.request_id, query.text, result.served_by, None
+            space.namespace.outcomes.remember_served, query.request_id, query.text, result.served_by, None
         )
         self.metrics.observe(result)

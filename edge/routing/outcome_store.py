@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -34,6 +35,13 @@ CREATE TABLE IF NOT EXISTS served (
     created REAL NOT NULL
 );
 """
+
+
+FEEDBACK = "feedback"  # outcomes source of app feedback through the daemon
+
+
+class OutcomeSource(Protocol):
+    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -85,10 +93,12 @@ class OutcomeStore:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def all(self, exclude_source: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(embeddings, edge_correct, cloud_correct); unknown labels are NaN."""
         with self._lock:
-            rows = self._db.execute("SELECT embedding, edge_correct, cloud_correct FROM outcomes").fetchall()
+            rows = self._db.execute(
+                "SELECT embedding, edge_correct, cloud_correct FROM outcomes WHERE source IS NOT ?", (exclude_source,)
+            ).fetchall()
         if not rows:
             return np.zeros((0, 0), np.float32), np.zeros(0), np.zeros(0)
         embeddings = np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
@@ -126,3 +136,20 @@ class OutcomeStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+class LayeredOutcomes:
+    """What one app's router learns from: the operator's calibration (shared) and that app's own feedback.
+
+    Feedback left in the shared store by other apps is never read, so one app cannot steer another's routing.
+    """
+
+    def __init__(self, shared: OutcomeStore, own: OutcomeStore) -> None:
+        self.shared = shared
+        self.own = own
+
+    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        parts = [p for p in (self.shared.all(exclude_source=FEEDBACK), self.own.all()) if len(p[1])]
+        if not parts:
+            return self.own.all()
+        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]

@@ -14,7 +14,7 @@ import numpy as np
 from edge.cache.embeddings import LazyVector
 from edge.pipeline.protocols import RouterAdvice
 from edge.routing.knn import KnnRouter, LabeledOutcomes
-from edge.routing.outcome_store import OutcomeStore
+from edge.routing.outcome_store import OutcomeSource
 from shared.config import RoutingConfig
 
 
@@ -36,7 +36,7 @@ def advise_many(
 
 
 class KnnRoutePolicy:
-    def __init__(self, store: OutcomeStore, config: RoutingConfig) -> None:
+    def __init__(self, store: OutcomeSource, config: RoutingConfig) -> None:
         self.store = store
         self.config = config
         self._lock = threading.Lock()

@@ -31,8 +31,10 @@ _TLS_MARKERS = ("handshake", "ssl_error", "certificate", "hostname verification"
 
 def failure_reason(code: grpc.StatusCode, detail: str, tls: bool) -> str:
     lowered = detail.lower()
-    if code == grpc.StatusCode.UNAVAILABLE and tls and (
-        any(m in lowered for m in _TLS_MARKERS) or "socket closed" in lowered
+    if (
+        code == grpc.StatusCode.UNAVAILABLE
+        and tls
+        and (any(m in lowered for m in _TLS_MARKERS) or "socket closed" in lowered)
     ):
         return "cloud_tls_failed"
     return _REASONS.get(code, f"cloud_error_{code.name.lower()}")

@@ -13,7 +13,7 @@ from edge.daemon import responses
 from edge.daemon.disconnect import ClientGone, stream_until_disconnect, until_disconnect
 from edge.daemon.errors import ApiError, edge_errors, parse, read_json
 from edge.daemon.schemas import ChatCompletionRequest, CompletionRequest
-from edge.daemon.state import DaemonState
+from edge.daemon.state import AppSpace, DaemonState
 from edge.pipeline.query import Query
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from shared.logging_setup import request_id_var
@@ -25,6 +25,7 @@ CLIENT_CLOSED = 499  # nginx's code for "client closed the request"; never seen 
 async def _answer(request: Request, model_cls: type[ChatCompletionRequest] | type[CompletionRequest]) -> Response:
     state: DaemonState = request.app.state.tandem
     config = state.config.daemon
+    space = state.space(request)
     body = parse(model_cls, await read_json(request, config.max_body_bytes))
     if body.model != config.model_name:
         raise ApiError(
@@ -39,24 +40,29 @@ async def _answer(request: Request, model_cls: type[ChatCompletionRequest] | typ
         request_id_var.set(query.request_id)  # tasks made from here on inherit it, for the logs
         if not body.stream:
             try:
-                result = await until_disconnect(request, state.agent.cascade.answer(query))
+                result = await until_disconnect(request, space.cascade.answer(query))
             except ClientGone:
                 return Response(status_code=CLIENT_CLOSED)
-            await state.record(query, result)
+            await state.record(space, query, result)
             build = responses.chat_completion if chat else responses.completion
             return JSONResponse(build(result, config.model_name, body.wants_logprobs()))
-        events = state.agent.cascade.answer_stream(query)
+        events = space.cascade.answer_stream(query)
         try:
             # The first event decides the status: a refusal (400/429) must come before the stream starts.
             first = await until_disconnect(request, anext(events))
         except ClientGone:
             return Response(status_code=CLIENT_CLOSED)
-    source = _sse(state, query, events, first, chat)
+    source = _sse(state, space, query, events, first, chat)
     return StreamingResponse(stream_until_disconnect(request, source), media_type="text/event-stream")
 
 
 async def _sse(
-    state: DaemonState, query: Query, events: AsyncGenerator[AnswerEvent, None], first: AnswerEvent, chat: bool
+    state: DaemonState,
+    space: AppSpace,
+    query: Query,
+    events: AsyncGenerator[AnswerEvent, None],
+    first: AnswerEvent,
+    chat: bool,
 ) -> AsyncGenerator[str, None]:
     base = responses.envelope(query.request_id, state.config.daemon.model_name, chat, stream=True)
     base["created"] = int(time.time())
@@ -68,7 +74,7 @@ async def _sse(
             yield responses.sse_delta(base, event.text, chat)
             event = await anext(events)
         assert isinstance(event, CascadeResult)
-        await state.record(query, event)
+        await state.record(space, query, event)
         yield responses.sse_final(base, event, chat)
     finally:
         await events.aclose()

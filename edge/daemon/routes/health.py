@@ -15,18 +15,25 @@ router = APIRouter()
 
 @router.get("/v1/models")
 async def models(request: Request) -> dict:
-    name = request.app.state.tandem.config.daemon.model_name
+    state: DaemonState = request.app.state.tandem
+    state.space(request)  # the API needs a token when tokens are configured
+    name = state.config.daemon.model_name
     return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "tandem"}]}
 
 
 def _local_counts(state: DaemonState) -> dict:
     """SQLite reads: run in a worker thread (a slow disk must not stall every other request)."""
-    agent = state.agent
+    stores = [space.namespace.store for space in state.spaces.values() if space.namespace.store is not None]
     try:
-        cache = {"ok": True, "entries": agent.store.stats().entries} if agent.store else {"ok": True, "enabled": False}
+        cache = (
+            {"ok": True, "entries": sum(s.stats().entries for s in stores)}
+            if stores
+            else {"ok": True, "enabled": False}
+        )
     except Exception as exc:
         cache = {"ok": False, "error": str(exc)}
-    return {"cache": cache, "outbox_pending": state.outbox.pending_count()}
+    pending = sum(space.outbox.pending_count() for space in state.spaces.values())
+    return {"cache": cache, "outbox_pending": pending, "namespaces": len(state.spaces)}
 
 
 @router.get("/healthz")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from edge.daemon.errors import ApiError, parse, read_json
 from edge.daemon.schemas import FeedbackRequest
 from edge.daemon.state import DaemonState
+from edge.routing.outcome_store import FEEDBACK
 
 router = APIRouter()
 
@@ -20,8 +21,10 @@ async def feedback(request: Request) -> dict:
     """An app reports whether an answer was right, by its response id."""
     state: DaemonState = request.app.state.tandem
     agent = state.agent
+    namespace = state.space(request).namespace
     body = parse(FeedbackRequest, await read_json(request, 10_000))
-    served = await asyncio.to_thread(agent.outcomes.served, body.request_id())
+    # Only this app's own answers: another app's response id is unknown here.
+    served = await asyncio.to_thread(namespace.outcomes.served, body.request_id())
     if served is None:
         raise ApiError(
             404, f"no answer with id '{body.response_id}' is known", param="response_id", code="unknown_response"
@@ -31,22 +34,22 @@ async def feedback(request: Request) -> dict:
     vector = await agent.embedder.embed(served.question)
     edge_side = served.served_by == "edge"  # cache hits and escalations are cloud answers
     await asyncio.to_thread(
-        agent.outcomes.add,
+        namespace.outcomes.add,
         served.question,
         vector,
         body.correct if edge_side else None,
         None if edge_side else body.correct,
-        "feedback",
+        FEEDBACK,
     )
-    if agent.router is not None:
-        await asyncio.to_thread(agent.router.refresh)
-    count = await asyncio.to_thread(agent.outcomes.count)
+    if namespace.router is not None:
+        await asyncio.to_thread(namespace.router.refresh)
+    count = await asyncio.to_thread(namespace.outcomes.count)
     return {"recorded": True, "served_by": served.served_by, "outcomes": count}
 
 
 @router.get("/v1/tandem/reconciled")
 async def reconciled(request: Request, since: float = 0.0, limit: int = 100) -> dict:
     """Cloud answers for questions that were answered degraded, reconciled after `since` (unix seconds)."""
-    outbox = request.app.state.tandem.outbox
+    outbox = request.app.state.tandem.space(request).outbox
     items = await asyncio.to_thread(outbox.reconciled_since, since, max(1, min(limit, 1000)))
     return {"object": "list", "data": [asdict(i) for i in items], "now": time.time()}
