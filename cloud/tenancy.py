@@ -92,7 +92,8 @@ class TenantGate:
                 tenant = self._store.tenant_for(key.decode(errors="replace"))
                 if tenant is not None:
                     return tenant
-            raise Rejected(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid API key")
+            if self.required:
+                raise Rejected(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid API key")
         names = auth.get("x509_common_name") or []
         if self._mtls and names:
             return names[0].decode(errors="replace")

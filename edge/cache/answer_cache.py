@@ -6,6 +6,7 @@ Every write goes to both, and every eviction of the store leaves the index, so t
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 
 from edge.cache.embeddings import LazyVector
@@ -15,6 +16,7 @@ from edge.cache.store import CachedAnswer, CacheStore
 from edge.cache.vector_index import VectorIndex
 from edge.pipeline.protocols import CacheHit
 from edge.pipeline.query import Query
+from edge.sqlite_db import STORAGE
 from shared.config import CacheConfig
 
 
@@ -60,17 +62,22 @@ class LayeredAnswerCache:
     async def store(self, query: Query, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector) -> None:
         embedding = await vector.get() if self.index is not None else None
         meta = {**meta, "question": query.text, "params": query.params_key}
-        gone = await asyncio.to_thread(
-            self.exact.put,
-            query.key,
-            normalize_text(query.text),
-            answer,
-            model,
-            meta.get("edge_confidence"),
-            meta,
-            ttl_s,
-            embedding,
-        )
+        try:
+            gone = await asyncio.to_thread(
+                self.exact.put,
+                query.key,
+                normalize_text(query.text),
+                answer,
+                model,
+                meta.get("edge_confidence"),
+                meta,
+                ttl_s,
+                embedding,
+            )
+        except (sqlite3.Error, OSError) as exc:  # a full disk costs the cache entry, never the answer
+            STORAGE.failed("cache", exc)
+            return
+        STORAGE.ok()
         if self.index is not None:
             self.index.remove(gone)
             if embedding is not None:

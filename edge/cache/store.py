@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from edge.sqlite_db import open_db
+from edge.sqlite_db import STORAGE, open_db
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -114,7 +115,11 @@ class SqliteCache:
             row = self._live_row(key, now)
             if row is None:
                 return None
-            self._db.execute("UPDATE answers SET last_used = ?, hits = hits + 1 WHERE key = ?", (now, key))
+            try:
+                self._db.execute("UPDATE answers SET last_used = ?, hits = hits + 1 WHERE key = ?", (now, key))
+            except sqlite3.Error as exc:  # the answer was read; its LRU touch is worth less than serving it
+                STORAGE.failed("cache hit count", exc)
+                return self._answer(row, row[7])
         return self._answer(row, row[7] + 1)
 
     def put(

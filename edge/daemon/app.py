@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
@@ -20,6 +21,7 @@ from edge.daemon.errors import ApiError, invalid_param
 from edge.daemon.outbox import Outbox, Reconciler
 from edge.daemon.routes import completions, health, tandem
 from edge.daemon.state import AppSpace, DaemonState
+from edge.sqlite_db import STORAGE
 from shared.config import TandemConfig
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,13 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
     @app.exception_handler(RequestValidationError)
     async def _bad_params(request: Request, exc: RequestValidationError) -> JSONResponse:
         return await _api_error(request, invalid_param(exc.errors()))
+
+    @app.exception_handler(sqlite3.Error)
+    async def _storage(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        STORAGE.failed(request.url.path, exc)
+        return await _api_error(
+            request, ApiError(503, f"local storage failed: {exc}", "server_error", code="storage_error")
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -16,6 +17,7 @@ from edge.daemon.outbox import Outbox
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
 from edge.pipeline.query import Query
 from edge.pipeline.result import CascadeResult
+from edge.sqlite_db import STORAGE
 from shared.config import TandemConfig
 
 log = logging.getLogger(__name__)
@@ -70,10 +72,15 @@ class DaemonState:
 
     async def record(self, space: AppSpace, query: Query, result: CascadeResult) -> None:
         """Bookkeeping of an answer, done before its last byte goes out."""
-        if result.degraded:
-            # Durable before the reply: a crash right after cannot lose the question.
-            await asyncio.to_thread(space.outbox.add, query, result.answer, result.provenance.degraded_reason or "")
-        await asyncio.to_thread(
-            space.namespace.outcomes.remember_served, query.request_id, query.text, result.served_by, None
-        )
+        try:
+            if result.degraded:
+                # Durable before the reply: a crash right after cannot lose the question.
+                reason = result.provenance.degraded_reason or ""
+                await asyncio.to_thread(space.outbox.add, query, result.answer, reason)
+            await asyncio.to_thread(
+                space.namespace.outcomes.remember_served, query.request_id, query.text, result.served_by, None
+            )
+            STORAGE.ok()
+        except (sqlite3.Error, OSError) as exc:  # a full disk: the app still gets its answer; /healthz says so
+            STORAGE.failed("outbox/served", exc)
         self.metrics.observe(result)

@@ -43,6 +43,10 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
+    # gRPC's default backoff grows to 2 min: after a long outage the edge would keep degrading that long
+    # after the cloud is back. 10 s bounds how late recovery is noticed.
+    ("grpc.initial_reconnect_backoff_ms", 500),
+    ("grpc.max_reconnect_backoff_ms", 10_000),
 ]
 
 

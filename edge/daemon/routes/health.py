@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from edge.daemon.state import DaemonState
+from edge.sqlite_db import STORAGE
 
 router = APIRouter()
 
@@ -47,8 +48,10 @@ async def healthz(request: Request) -> JSONResponse:
         cloud = {"reachable": False, "error": type(exc).__name__}
     cloud.update(address=agent.client.address, circuit=agent.breaker.state.value)
     local = await asyncio.to_thread(_local_counts, state)
+    storage = STORAGE.as_dict()
     body = {
-        "status": "ok" if local["cache"]["ok"] else "degraded",
+        "status": "ok" if local["cache"]["ok"] and storage["ok"] else "degraded",
+        "storage": storage,
         "edge_model": {"loaded": True, "name": agent.cascade.edge_model},
         "local_generations": agent.generator.running,
         "cloud": cloud,

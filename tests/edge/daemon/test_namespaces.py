@@ -46,7 +46,9 @@ def _ask(client: openai.OpenAI, question: str, **tandem) -> tuple[str, dict, str
 
 
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/models", "/v1/tandem/feedback", "/v1/tandem/reconciled"])
-@pytest.mark.parametrize("header", [None, "Bearer wrong-token-0123456789", "Basic dG9rOnRvaw==", "Token tok-mail-0123456789abcdef"])
+@pytest.mark.parametrize(
+    "header", [None, "Bearer wrong-token-0123456789", "Basic dG9rOnRvaw==", "Token tok-mail-0123456789abcdef"]
+)
 def test_missing_or_wrong_token_is_401_openai_error(apps_daemon, path, header):
     headers = {"authorization": header} if header else {}
     method = httpx.get if path in ("/v1/models", "/v1/tandem/reconciled") else httpx.post
