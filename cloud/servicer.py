@@ -38,6 +38,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             model_id=engine.model_id,
             max_output_tokens=config.max_output_tokens,
             max_top_logprobs=config.max_top_logprobs,
+            max_context_tokens=engine.max_context_tokens,
         )
         self.limiter = ConcurrencyLimiter(config.max_concurrent_requests)
         self.served = 0

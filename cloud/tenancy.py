@@ -4,6 +4,7 @@ The interceptor wraps every method handler (apart from health and reflection), s
 A tenant comes from a bearer key (the key store, or the static `api_keys` for development) or, with mTLS,
 from the client certificate's common name. Quotas: a token bucket of requests per second and a cap on
 concurrent streams, both per tenant; over either the call gets RESOURCE_EXHAUSTED with a retry hint.
+The same wrapper turns a request that does not decode into INVALID_ARGUMENT (gRPC itself says UNKNOWN).
 """
 
 from __future__ import annotations
@@ -136,9 +137,34 @@ def _admitted(gate: TenantGate, context: grpc.aio.ServicerContext, stream: bool)
     return tenant, gate.admit(tenant, stream)
 
 
+@dataclass(frozen=True)
+class Undecodable:
+    """Bytes that are not the method's request message: refused as INVALID_ARGUMENT, not gRPC's UNKNOWN."""
+
+    error: str
+
+
+def _tolerant(deserializer: Callable[[bytes], object] | None) -> Callable[[bytes], object] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> object:
+        try:
+            return deserializer(data)
+        except Exception as exc:  # DecodeError, bad UTF-8, recursion: all mean a malformed request
+            return Undecodable(str(exc))
+
+    return decode
+
+
+def _check_decoded(request: object) -> None:
+    if isinstance(request, Undecodable):
+        raise Rejected(grpc.StatusCode.INVALID_ARGUMENT, f"request is not a valid message: {request.error}")
+
+
 def _guard(handler: grpc.RpcMethodHandler, gate: TenantGate) -> grpc.RpcMethodHandler:
     codec = {
-        "request_deserializer": handler.request_deserializer,
+        "request_deserializer": _tolerant(handler.request_deserializer),
         "response_serializer": handler.response_serializer,
     }
     if handler.response_streaming:
@@ -147,6 +173,7 @@ def _guard(handler: grpc.RpcMethodHandler, gate: TenantGate) -> grpc.RpcMethodHa
         async def guarded_stream(request, context: grpc.aio.ServicerContext) -> AsyncIterator:
             try:
                 _, usage = _admitted(gate, context, stream=True)
+                _check_decoded(request)
             except Rejected as exc:
                 await _reject(context, exc)
                 return
@@ -164,6 +191,7 @@ def _guard(handler: grpc.RpcMethodHandler, gate: TenantGate) -> grpc.RpcMethodHa
     async def guarded_unary(request, context: grpc.aio.ServicerContext):
         try:
             _admitted(gate, context, stream=False)
+            _check_decoded(request)
         except Rejected as exc:
             await _reject(context, exc)
         return await inner_unary(request, context)

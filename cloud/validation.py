@@ -19,7 +19,11 @@ from shared.types import ChatMessage, EdgeContext, GenerationRequest, SamplingPa
 
 CHAT_ROLES = frozenset({"system", "user", "assistant"})
 MAX_STOP_STRINGS = 8
+MAX_STOP_CHARS = 256
 MAX_REQUEST_ID_LEN = 128
+MAX_DRAFT_CHARS = 16_384
+# Far more characters than any prompt that fits the context has: refused before tokenizing a megabyte.
+CHARS_PER_CONTEXT_TOKEN = 16
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,20 @@ class RequestLimits:
     model_id: str
     max_output_tokens: int
     max_top_logprobs: int
+    max_context_tokens: int
+
+    @property
+    def max_input_chars(self) -> int:
+        return self.max_context_tokens * CHARS_PER_CONTEXT_TOKEN
+
+
+def _text(name: str, value: str, limit: int) -> str:
+    """NUL has no business in text for a language model; lone surrogates cannot reach it as UTF-8."""
+    if len(value) > limit:
+        raise InvalidRequest(f"{name} has {len(value)} characters; at most {limit} allowed")
+    if "\x00" in value:
+        raise InvalidRequest(f"{name} contains a NUL character")
+    return value
 
 
 def _unknown_field_numbers(message: Message, path: str = "") -> list[str]:
@@ -64,6 +82,8 @@ def _sampling(msg: pb.GenerateRequest, limits: RequestLimits) -> SamplingParams:
         raise InvalidRequest(f"sampling.stop has {len(s.stop)} strings; at most {MAX_STOP_STRINGS} allowed")
     if any(not stop for stop in s.stop):
         raise InvalidRequest("sampling.stop must not contain empty strings")
+    for i, stop in enumerate(s.stop):
+        _text(f"sampling.stop[{i}]", stop, MAX_STOP_CHARS)
     return SamplingParams(
         max_tokens=s.max_tokens,
         temperature=temperature,
@@ -73,11 +93,15 @@ def _sampling(msg: pb.GenerateRequest, limits: RequestLimits) -> SamplingParams:
     )
 
 
-def _messages(msg: pb.GenerateRequest) -> tuple[ChatMessage, ...]:
+def _messages(msg: pb.GenerateRequest, limits: RequestLimits) -> tuple[ChatMessage, ...]:
     if not msg.chat.messages:
         raise InvalidRequest("chat.messages is empty; send at least one message")
+    total = sum(len(m.content) for m in msg.chat.messages)
+    if total > limits.max_input_chars:
+        raise InvalidRequest(f"chat.messages have {total} characters; at most {limits.max_input_chars} allowed")
     out = []
     for i, m in enumerate(msg.chat.messages):
+        _text(f"chat.messages[{i}].content", m.content, limits.max_input_chars)
         if m.role not in CHAT_ROLES:
             raise InvalidRequest(f"chat.messages[{i}].role={m.role!r} is not one of {', '.join(sorted(CHAT_ROLES))}")
         if not m.content.strip():
@@ -99,7 +123,8 @@ def _edge_context(msg: pb.GenerateRequest) -> EdgeContext | None:
         return None
     e = msg.edge_context
     confidence = _finite("edge_context.confidence", e.confidence, 0.0, 1.0)
-    return EdgeContext(e.draft_answer, confidence, e.estimator, e.edge_model)
+    draft = _text("edge_context.draft_answer", e.draft_answer, MAX_DRAFT_CHARS)
+    return EdgeContext(draft, confidence, e.estimator, e.edge_model)
 
 
 def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> GenerationRequest:
@@ -114,7 +139,7 @@ def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> Ge
     kind = msg.WhichOneof("input")
     if kind is None:
         raise InvalidRequest("request needs one input: prompt or chat")
-    if kind == "prompt" and not msg.prompt.strip():
+    if kind == "prompt" and not _text("prompt", msg.prompt, limits.max_input_chars).strip():
         raise InvalidRequest("prompt is empty")
     top_logprobs = msg.top_logprobs if msg.HasField("top_logprobs") else None
     if top_logprobs is not None and top_logprobs > limits.max_top_logprobs:
@@ -123,7 +148,7 @@ def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> Ge
         request_id=_request_id(msg.request_id),
         sampling=_sampling(msg, limits),
         prompt=msg.prompt if kind == "prompt" else None,
-        messages=_messages(msg) if kind == "chat" else None,
+        messages=_messages(msg, limits) if kind == "chat" else None,
         top_logprobs=top_logprobs,
         edge_context=_edge_context(msg),
     )

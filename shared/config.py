@@ -275,6 +275,7 @@ class DaemonConfig(Section):
     model_name: str = Field("tandem", description="Model id apps use in requests and see in /v1/models.")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Larger request bodies get 413.")
     max_input_chars: int = Field(20_000, ge=1, description="Longer prompts/messages get 400 before tokenizing.")
+    max_header_bytes: int = Field(32_768, ge=1024, description="Larger request headers (all together) get 431.")
     outbox_interval_s: float = Field(5.0, gt=0, description="How often queued degraded queries are re-asked.")
     outbox_batch: int = Field(16, ge=1, description="Queued queries re-asked per pass.")
     sensor_interval_s: float = Field(5.0, gt=0, description="How often the device state is sampled.")

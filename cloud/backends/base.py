@@ -41,7 +41,7 @@ class GenerationBackend(Protocol):
 def check_fits_context(prompt_tokens: int, max_tokens: int, max_context: int) -> None:
     if prompt_tokens + max_tokens > max_context:
         raise InvalidRequest(
-            f"prompt has {prompt_tokens} tokens; with max_tokens={max_tokens} it needs "
+            f"input (prompt or chat.messages) has {prompt_tokens} tokens; with max_tokens={max_tokens} it needs "
             f"{prompt_tokens + max_tokens} > the model context of {max_context} tokens"
         )
 

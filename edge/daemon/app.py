@@ -54,6 +54,17 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
 
     app = FastAPI(title="Tandem edge daemon", lifespan=lifespan)
     app.state.tandem = state
+    header_limit = config.daemon.max_header_bytes
+
+    @app.middleware("http")
+    async def _header_limit(request: Request, call_next):
+        # httptools parses headers of any size; a megabyte of headers must not reach a route.
+        size = sum(len(k) + len(v) for k, v in request.scope["headers"])
+        if size > header_limit:
+            message = f"request headers are {size} bytes; at most {header_limit} allowed"
+            return await _api_error(request, ApiError(431, message, param="headers", code="headers_too_large"))
+        return await call_next(request)
+
     for module in (completions, health, tandem):
         app.include_router(module.router)
 

@@ -19,6 +19,20 @@ class TandemOverrides(BaseModel):
     threshold: float | None = Field(None, ge=0.0, le=1.0)
 
 
+MAX_STOP_CHARS = 256
+
+
+def check_text(value: str, name: str) -> str:
+    """NUL and lone surrogates are valid JSON but no model input: refused naming the field."""
+    if "\x00" in value:
+        raise ValueError(f"{name} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{name} is not valid Unicode ({exc.reason} at {exc.start})") from exc
+    return value
+
+
 class _Common(BaseModel):
     # OpenAI clients may send fields Tandem does not use (user, metadata, ...): accepted and ignored.
     model_config = ConfigDict(extra="ignore", strict=False)
@@ -27,7 +41,7 @@ class _Common(BaseModel):
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
     stream: bool = False
     n: int = Field(1, ge=1, le=1)
     tandem: TandemOverrides = Field(default_factory=TandemOverrides)
@@ -38,6 +52,10 @@ class _Common(BaseModel):
         stops = [v] if isinstance(v, str) else v or []
         if len(stops) > 4 or any(not s for s in stops):
             raise ValueError("stop takes up to 4 non-empty strings")
+        if any(len(s) > MAX_STOP_CHARS for s in stops):
+            raise ValueError(f"stop strings are at most {MAX_STOP_CHARS} characters")
+        for s in stops:
+            check_text(s, "stop")
         return v
 
     def wants_logprobs(self) -> bool:
@@ -53,7 +71,8 @@ class _Common(BaseModel):
             inputs.get("question") or inputs.get("prompt") or "".join(m.content for m in inputs.get("messages") or ())
         )
         if len(text) > max_input_chars:
-            raise InvalidRequest(f"input has {len(text)} characters; the limit is {max_input_chars}")
+            field = "prompt" if "prompt" in inputs else "messages"
+            raise InvalidRequest(f"{field}: input has {len(text)} characters; the limit is {max_input_chars}")
         return Query(
             max_tokens=self.max_tokens,
             temperature=self.temperature,
@@ -72,6 +91,11 @@ class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
     role: Literal["system", "user", "assistant"]
     content: str
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, v: str) -> str:
+        return check_text(v, "content")
 
 
 class ChatCompletionRequest(_Common):
@@ -108,7 +132,7 @@ class CompletionRequest(_Common):
             if len(v) != 1:
                 raise ValueError("exactly one prompt per request is supported")
             v = v[0]
-        return v
+        return check_text(v, "prompt")
 
     @field_validator("echo")
     @classmethod
