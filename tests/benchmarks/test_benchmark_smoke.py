@@ -227,3 +227,13 @@ def test_self_consistency_benchmark(tmp_path):
     data = json.loads(out.read_text())
     assert data["questions"] == 6 and data["edge_time_factor"] > 1.0
     assert set(data["auroc"]) == {"mean_logprob", "agreement", "mean_logprob+agreement"}
+
+
+def test_soak_benchmark(tmp_path):
+    out = tmp_path / "soak.json"
+    run("benchmarks.soak", "--backend", "llamacpp", "--clients", "4", "--seconds", "4", "--warmup-seconds", "1",
+        "--out", str(out))  # fmt: skip
+    data = json.loads(out.read_text())
+    assert data["daemon"]["errors"] == 0 and data["cloud"]["errors"] == 0
+    assert set(data["daemon"]["kinds"]) == {"cache", "edge", "cloud"}, "the load mixes all three paths"
+    assert all(finite(r["growth"]) for r in data["rss"].values())
