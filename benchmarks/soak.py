@@ -2,7 +2,8 @@
 and against the cloud directly; errors, p50/p99 latency and RSS growth of each process.
 
 `python -m benchmarks.soak [--clients 32] [--seconds 60] [--backend vllm]` writes benchmarks/results/soak.json.
-RSS is sampled after a warm-up and at the end, for each process tree (the vLLM engine core is a child).
+RSS is sampled after a warm-up of both at full concurrency and at the end, for each process tree (the vLLM
+engine core is a child process).
 """
 
 from __future__ import annotations
@@ -160,8 +161,10 @@ def main() -> None:
                           "tandem": {"route": "cloud"}},
                     timeout=120,
                 ).raise_for_status()  # fmt: skip
-            print(f"warming up {args.warmup_seconds:.0f} s ...", flush=True)
+            # Both warmed up at full concurrency first: an engine's batch buffers grow to the load they see once.
+            print(f"warming up {args.warmup_seconds:.0f} s each ...", flush=True)
             soak_daemon(daemon.base_url, args.clients, args.warmup_seconds)
+            asyncio.run(soak_cloud(cloud.address, args.clients, args.warmup_seconds))
             rss0 = {"daemon": tree_rss_mib(daemon.proc.pid), "cloud": tree_rss_mib(cloud.proc.pid)}
             print(f"daemon: {args.clients} clients x {args.seconds:.0f} s ...", flush=True)
             daemon_run = soak_daemon(daemon.base_url, args.clients, args.seconds)

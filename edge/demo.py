@@ -2,19 +2,25 @@
 
 Starts the cloud service (vLLM, Gemma-3-270M) and the edge daemon (llama.cpp, SmolLM2-135M) on 127.0.0.1,
 asks a handful of real questions through the daemon's OpenAI-compatible API, repeats one that escalated to
-show the cache, then stops both services.
+show the cache, then stops both services. It runs them as they should be run: the link is mTLS (development
+certificates made on the spot), the device holds a per-tenant cloud key, and the app a daemon token.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import tempfile
 import time
+from pathlib import Path
 
 import openai
 
+from cloud.certs import write_dev_certs
+from cloud.keys import KeyStore
 from cloud.launcher import CloudProcess
 from edge.daemon.launcher import DaemonProcess
+from edge.uplink.client import ClientTls
 
 QUESTIONS = (
     "What is the capital of France?",
@@ -48,20 +54,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", default="vllm", choices=["vllm", "llamacpp"], help="cloud engine")
     args = parser.parse_args()
-    print(f"starting the cloud service ({args.backend}); vLLM on CPU takes a minute or two ...", flush=True)
-    started = time.perf_counter()
-    with CloudProcess(["--backend", args.backend, "--log-level", "WARNING"]) as cloud:
-        print(f"cloud service ready at {cloud.address} in {time.perf_counter() - started:.0f} s", flush=True)
-        with tempfile.TemporaryDirectory(prefix="tandem-demo-") as data_dir:
-            flags = ["--cloud-address", cloud.address, "--log-level", "WARNING"]
-            with DaemonProcess(flags, data_dir=data_dir, startup_timeout_s=120) as daemon:
-                print(f"edge daemon ready at {daemon.base_url}\n", flush=True)
-                client = openai.OpenAI(base_url=f"{daemon.base_url}/v1", api_key="unused", max_retries=0)
-                escalated = [q for q in QUESTIONS if ask(client, q)["served_by"] == "cloud"]
-                if escalated:
-                    print("Asking an escalated question again:")
-                    ask(client, escalated[0])
+    with tempfile.TemporaryDirectory(prefix="tandem-demo-") as tmp:
+        run(args.backend, Path(tmp))
     print("edge daemon and cloud service stopped")
+
+
+def run(backend: str, tmp: Path) -> None:
+    pki = write_dev_certs(tmp / "pki")
+    keys_file = tmp / "keys.json"
+    _, device_key = KeyStore(keys_file).add("demo-device")  # what `tandem-cloud keys add` does
+    app_token = f"demo-app-{secrets.token_hex(16)}"
+    cloud_flags = ["--backend", backend, "--log-level", "WARNING", "--keys-file", str(keys_file)]
+    cloud_flags += ["--tls-cert", str(pki["server.pem"]), "--tls-key", str(pki["server-key.pem"])]
+    cloud_flags += ["--tls-client-ca", str(pki["ca.pem"])]
+    tls = ClientTls(pki["ca.pem"], pki["client.pem"], pki["client-key.pem"])
+    print(f"starting the cloud service ({backend}, mTLS); vLLM on CPU takes a minute or two ...", flush=True)
+    started = time.perf_counter()
+    with CloudProcess(cloud_flags, tls=tls) as cloud:
+        print(f"cloud service ready at {cloud.address} in {time.perf_counter() - started:.0f} s", flush=True)
+        flags = ["--cloud-address", cloud.address, "--cloud-api-key", device_key, "--log-level", "WARNING"]
+        flags += ["--cloud-tls-ca", str(pki["ca.pem"]), "--cloud-tls-cert", str(pki["client.pem"])]
+        flags += ["--cloud-tls-key", str(pki["client-key.pem"]), "--api-keys", f"{app_token}=demo-app"]
+        with DaemonProcess(flags, data_dir=str(tmp / "edge"), startup_timeout_s=120) as daemon:
+            print(f"edge daemon ready at {daemon.base_url} (apps need a token)\n", flush=True)
+            client = openai.OpenAI(base_url=f"{daemon.base_url}/v1", api_key=app_token, max_retries=0)
+            escalated = [q for q in QUESTIONS if ask(client, q)["served_by"] == "cloud"]
+            if escalated:
+                print("Asking an escalated question again:")
+                ask(client, escalated[0])
 
 
 if __name__ == "__main__":
