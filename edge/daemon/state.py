@@ -14,6 +14,7 @@ from edge.daemon.auth import AppTokens
 from edge.daemon.device import DeviceSensor, DeviceState, device_shift
 from edge.daemon.metrics import DaemonMetrics
 from edge.daemon.outbox import Outbox
+from edge.pipeline.cascade import Cascade
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
 from edge.pipeline.query import Query
 from edge.pipeline.result import CascadeResult
@@ -31,7 +32,7 @@ class AppSpace:
     outbox: Outbox
 
     @property
-    def cascade(self):
+    def cascade(self) -> Cascade:
         return self.namespace.cascade
 
 
