@@ -69,6 +69,9 @@ bench: models
 	$(PY) -m benchmarks.adaptation
 	$(PY) -m benchmarks.self_consistency
 	$(PY) -m benchmarks.served_share
+	$(PY) -m benchmarks.soak
+	$(PY) -m benchmarks.isolation
+	$(PY) -m benchmarks.tls_cost
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

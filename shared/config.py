@@ -43,6 +43,11 @@ def check_namespace(value: str) -> str:
     return check_name(value, "namespace")
 
 
+def _cert_with_key(cert: str, key: str) -> None:
+    if bool(cert) != bool(key):
+        raise ValueError("tls_cert and tls_key go together")
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -99,8 +104,7 @@ class CloudConfig(Section):
 
     @model_validator(mode="after")
     def _tls_pair(self) -> CloudConfig:
-        if bool(self.tls_cert) != bool(self.tls_key):
-            raise ValueError("tls_cert and tls_key go together")
+        _cert_with_key(self.tls_cert, self.tls_key)
         if self.tls_client_ca and not self.tls_cert:
             raise ValueError("tls_client_ca (mTLS) needs tls_cert and tls_key")
         return self
@@ -216,8 +220,7 @@ class UplinkConfig(Section):
 
     @model_validator(mode="after")
     def _tls_files(self) -> UplinkConfig:
-        if bool(self.tls_cert) != bool(self.tls_key):
-            raise ValueError("tls_cert and tls_key go together")
+        _cert_with_key(self.tls_cert, self.tls_key)
         if self.tls_cert and not self.tls_ca:
             raise ValueError("a client certificate (mTLS) needs tls_ca too")
         return self
