@@ -1,8 +1,9 @@
-"""What TLS + mTLS costs on the link: the same 64-token stream from a plaintext and an mTLS cloud, side by side.
+"""What TLS + mTLS costs on the link: the same 64-token stream over plaintext and over mTLS, side by side.
 
-Two cloud services (same backend, same model) run at once; requests alternate between them one at a time, so
-both see the same machine state. `python -m benchmarks.tls_cost [--n 30] [--backend vllm]` prints p50 TTFT and
-p50 total time of each and their ratio, and writes benchmarks/results/tls_cost.json.
+One cloud service (one engine) listens with mTLS and, through `loopback_port`, in plaintext on 127.0.0.1;
+requests alternate between the two channels one at a time, so only the transport differs.
+`python -m benchmarks.tls_cost [--n 30] [--backend vllm]` prints p50 TTFT and p50 total time of each and their
+ratio, and writes benchmarks/results/tls_cost.json.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.harness import RESULTS_DIR, quiet_logs
 from cloud.certs import write_dev_certs
-from cloud.launcher import CloudProcess
+from cloud.launcher import CloudProcess, free_port
 from edge.uplink.client import ClientTls, CloudClient
 from shared.types import GenerationRequest, SamplingParams
 
@@ -52,18 +53,18 @@ def main() -> None:
     quiet_logs()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         pki = write_dev_certs(Path(tmp))
-        base = ["--backend", args.backend, "--log-level", "WARNING"]
-        if args.backend == "vllm":
-            base += ["--kv-cache-gib", "1"]
+        key = "tls-cost-bench-key"
         tls = ClientTls(pki["ca.pem"], pki["client.pem"], pki["client-key.pem"])
-        mtls_flags = ["--tls-cert", str(pki["server.pem"]), "--tls-key", str(pki["server-key.pem"])]
-        mtls_flags += ["--tls-client-ca", str(pki["ca.pem"])]
-        print(f"starting a plaintext and an mTLS cloud ({args.backend}) ...", flush=True)
-        plain = stack.enter_context(CloudProcess(base))
-        secure = stack.enter_context(CloudProcess(base + mtls_flags, tls=tls))
+        plain_port = free_port()
+        flags = ["--backend", args.backend, "--log-level", "WARNING", "--api-keys", key]
+        flags += ["--tls-cert", str(pki["server.pem"]), "--tls-key", str(pki["server-key.pem"])]
+        flags += ["--tls-client-ca", str(pki["ca.pem"]), "--loopback-port", str(plain_port)]
+        print(f"starting the cloud ({args.backend}) with mTLS and a plaintext loopback port ...", flush=True)
+        cloud = stack.enter_context(CloudProcess(flags, tls=tls))
 
         async def run() -> dict[str, list[tuple]]:
-            async with CloudClient(plain.address, timeout_s=300) as p, secure.client(timeout_s=300) as s:
+            plain = CloudClient(f"127.0.0.1:{plain_port}", key, timeout_s=300)
+            async with plain as p, cloud.client(key, timeout_s=300) as s:
                 return await measure(p, s, args.n, args.tokens)
 
         started = time.perf_counter()

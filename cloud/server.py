@@ -84,6 +84,8 @@ def _bind(server: grpc.aio.Server, cloud: CloudConfig) -> int:
         port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"could not bind {address}")
+    if cloud.loopback_port and not server.add_insecure_port(f"127.0.0.1:{cloud.loopback_port}"):
+        raise OSError(f"could not bind 127.0.0.1:{cloud.loopback_port}")
     return port
 
 

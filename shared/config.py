@@ -88,6 +88,9 @@ class CloudConfig(Section):
         True, description="With mTLS, a call without an API key is the tenant named by its certificate's CN."
     )
     insecure: bool = Field(False, description="Allow plaintext gRPC on a non-loopback address (logged as a warning).")
+    loopback_port: int = Field(
+        0, ge=0, le=65535, description="Also serve plaintext on 127.0.0.1 at this port (sidecars, probes); 0: off."
+    )
     tenant_requests_per_s: float = Field(0.0, ge=0, description="Per-tenant request rate (token bucket); 0: none.")
     tenant_burst: int = Field(0, ge=0, description="Per-tenant burst above the rate; 0: twice the rate.")
     tenant_max_streams: int = Field(0, ge=0, description="Per-tenant concurrent streams; 0: only the server cap.")

@@ -237,3 +237,18 @@ def test_soak_benchmark(tmp_path):
     assert data["daemon"]["errors"] == 0 and data["cloud"]["errors"] == 0
     assert set(data["daemon"]["kinds"]) == {"cache", "edge", "cloud"}, "the load mixes all three paths"
     assert all(finite(r["growth"]) for r in data["rss"].values())
+
+
+def test_tls_cost_benchmark(tmp_path):
+    out = tmp_path / "tls.json"
+    run("benchmarks.tls_cost", "--backend", "llamacpp", "--n", "2", "--tokens", "8", "--out", str(out))
+    data = json.loads(out.read_text())
+    assert data["plaintext"]["tokens_p50"] > 0 and data["mtls"]["tokens_p50"] == data["plaintext"]["tokens_p50"]
+    assert finite(data["total_ratio_mtls_vs_plain"], data["ttft_delta_ms"])
+
+
+def test_isolation_benchmark(tmp_path):
+    out = tmp_path / "isolation.json"
+    run("benchmarks.isolation", "--backend", "llamacpp", "--apps", "2", "--n", "3", "--out", str(out))
+    data = json.loads(out.read_text())
+    assert data["requests"] == 3 * 4 and data["cross_namespace_answers"] == 0
