@@ -12,13 +12,15 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from shared.network import channel_target
 
 CONFIG_ENV_VAR = "TANDEM_CONFIG"
 
@@ -102,6 +104,9 @@ class CloudConfig(Section):
         0.85, gt=0, le=1, description="vLLM on GPU: fraction of device memory the engine may take."
     )
     dtype: str = Field("auto", description="Engine dtype (auto, bfloat16, float16, float32).")
+    data_parallel_size: int = Field(
+        1, ge=1, description="vllm backend: engine replicas over this host's accelerators (vLLM data parallel)."
+    )
     threads: int = Field(0, ge=0, description="llamacpp backend: CPU threads; 0 uses all cores.")
     seed: int = Field(0, description="Engine seed for reproducible sampling.")
 
@@ -211,7 +216,12 @@ class UplinkConfig(Section):
     """edge/uplink: the link to the cloud service."""
 
     flag_prefix: ClassVar[str] = "cloud-"
-    address: str = Field("127.0.0.1:50051", description="host:port of the Tandem cloud service.")
+    address: str = Field(
+        "127.0.0.1:50051",
+        description="host:port of the Tandem cloud service; several endpoints as `ip:port,ip:port` (or a TOML "
+        "list), or one DNS name with several addresses (`dns:///name:port`): balanced round robin, a failed one "
+        "skipped, degraded only when all are down.",
+    )
     api_key: str = Field("", description="Bearer token for the cloud service, if it requires one.")
     tls_ca: str = Field("", description="CA that signed the cloud's certificate (PEM): turns TLS on.")
     tls_cert: str = Field("", description="Client certificate (PEM) for mTLS.")
@@ -220,6 +230,14 @@ class UplinkConfig(Section):
     timeout_s: float = Field(20.0, gt=0, description="Deadline for one escalation, stream included.")
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address_list(cls, value: Any) -> Any:
+        value = ",".join(value) if isinstance(value, list) else value
+        if isinstance(value, str):
+            channel_target(value)  # a bad list fails here, naming the entry, not when the edge connects
+        return value
 
     @model_validator(mode="after")
     def _tls_files(self) -> UplinkConfig:

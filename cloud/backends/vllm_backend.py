@@ -64,6 +64,7 @@ class VllmBackend:
             seed=self._config.seed,
             gpu_memory_utilization=self._config.gpu_memory_utilization,
             max_num_seqs=self._config.max_concurrent_requests,
+            data_parallel_size=self._config.data_parallel_size,
             disable_log_stats=False,  # per-request timestamps give the queue time
             enable_log_requests=False,
         )

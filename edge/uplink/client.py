@@ -10,6 +10,7 @@ from pathlib import Path
 import grpc
 
 from shared.config import UplinkConfig
+from shared.network import channel_target
 from shared.rpc import inference_pb2 as pb
 from shared.rpc import inference_pb2_grpc
 from shared.types import GenerationRequest, GenerationResult, ModelInfo, TokenLogprob
@@ -22,8 +23,12 @@ from shared.wire import (
     tokens_from_proto,
 )
 
-# Retries apply only before response headers arrive, so a started stream is never replayed.
+# Retries apply only before response headers arrive, so a started stream is never replayed. Several endpoints
+# (a list, or a DNS name with several addresses) are balanced round robin; client-side health checking keeps
+# a draining or dead endpoint out of the rotation before a stream starts.
 _SERVICE_CONFIG = {
+    "loadBalancingConfig": [{"round_robin": {}}],
+    "healthCheckConfig": {"serviceName": "tandem.v1.InferenceService"},
     "methodConfig": [
         {
             "name": [{"service": "tandem.v1.InferenceService"}],
@@ -35,7 +40,7 @@ _SERVICE_CONFIG = {
                 "retryableStatusCodes": ["UNAVAILABLE"],
             },
         }
-    ]
+    ],
 }
 CHANNEL_OPTIONS = [
     ("grpc.service_config", json.dumps(_SERVICE_CONFIG)),
@@ -86,13 +91,14 @@ class CloudClient:
         self.timeout_s = timeout_s
         self.tls = tls
         self._metadata = (("authorization", f"Bearer {api_key}"),) if api_key else ()
+        target = channel_target(address)
         if tls is None:
-            self._channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self._channel = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
         else:
             options = [*CHANNEL_OPTIONS]
             if tls.server_name:
                 options.append(("grpc.ssl_target_name_override", tls.server_name))
-            self._channel = grpc.aio.secure_channel(address, tls.credentials(), options=options)
+            self._channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
 
     @classmethod
