@@ -25,6 +25,7 @@ from edge.pipeline.protocols import (
     StopRule,
     Uplink,
     UplinkDone,
+    settle,
 )
 from edge.pipeline.query import Query, QueryStyle
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
@@ -220,11 +221,8 @@ class Cascade:
     async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
         """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs
         (which pass `cache_answer=False`: a benchmark's answers must not become its own context)."""
-        done = UplinkDone(None, "cloud_error", "no final event")
         async with aclosing(self.parts.uplink.stream(self._request(query, None))) as events:
-            async for event in events:
-                if isinstance(event, UplinkDone):
-                    done = event
+            done = await settle(events)
         if cache_answer:
             tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)
             await self._remember(query, done, tally, LazyVector(self.parts.embedder, query.text))

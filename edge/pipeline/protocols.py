@@ -109,6 +109,15 @@ class UplinkDone:
 UplinkEvent = UplinkDelta | UplinkDone
 
 
+async def settle(events: AsyncIterator[UplinkEvent]) -> UplinkDone:
+    """An escalation's outcome when nobody reads its deltas (reconciliation, labeled runs)."""
+    done = UplinkDone(None, "cloud_error", "the uplink ended without an outcome")
+    async for event in events:
+        if isinstance(event, UplinkDone):
+            done = event
+    return done
+
+
 class Uplink(Protocol):
     def stream(self, request: GenerationRequest) -> AsyncIterator[UplinkEvent]:
         """Deltas as the cloud sends them, then exactly one UplinkDone. Never raises for cloud trouble;

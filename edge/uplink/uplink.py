@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import grpc
 
-from edge.pipeline.protocols import UplinkDelta, UplinkDone, UplinkEvent
+from edge.pipeline.protocols import UplinkDelta, UplinkDone, UplinkEvent, settle
 from edge.uplink.breaker import BreakerState, CircuitBreaker
 from edge.uplink.client import CloudClient, StreamAssembler
 from shared.types import GenerationRequest
@@ -92,8 +93,5 @@ class CloudUplink:
 
     async def ask(self, request: GenerationRequest) -> UplinkDone:
         """The whole escalation at once (labeled runs, the reconciler)."""
-        done = UplinkDone(None, "cloud_error", "no final event")
-        async for event in self.stream(request):
-            if isinstance(event, UplinkDone):
-                done = event
-        return done
+        async with aclosing(self.stream(request)) as events:
+            return await settle(events)
