@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from shared.files import write_atomic
 
 DEFAULT_HOSTS = ("127.0.0.1", "localhost")
 FILES = ("ca.pem", "server.pem", "server-key.pem", "client.pem", "client-key.pem")
@@ -104,11 +105,7 @@ def issue(
 
 def write_pem(path: Path, data: bytes, secret: bool = False) -> None:
     """Atomic (a reloading server never reads half a file); keys are readable by the owner only."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    write_atomic(path, data, 0o600 if secret else 0o644)
 
 
 def write_dev_certs(

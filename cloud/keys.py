@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 import threading
 import time
@@ -17,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from shared.config import check_name
+from shared.files import write_atomic
 
 KEY_PREFIX = "tdm_"
 
@@ -71,14 +71,7 @@ class KeyStore:
             return self._records
 
     def _save(self, records: dict[str, KeyRecord]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"keys": [asdict(r) for r in records.values()]}, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"keys": [asdict(r) for r in records.values()]}, indent=1).encode(), 0o600)
         self._records, self._stamp = records, self.path.stat().st_mtime_ns
 
     def add(self, tenant: str) -> tuple[KeyRecord, str]:

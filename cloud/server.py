@@ -65,8 +65,20 @@ def keys_path(config: TandemConfig) -> Path:
     return Path(config.cloud.keys_file) if config.cloud.keys_file else config.data_dir / "cloud" / "keys.json"
 
 
+def _refuse_public_plaintext(cloud: CloudConfig) -> None:
+    """Plaintext only on loopback unless the operator insists (`insecure`); checked before the engine starts."""
+    if cloud.tls_cert or is_loopback(cloud.host):
+        return
+    if not cloud.insecure:
+        raise InvalidConfig(
+            f"refusing to serve plaintext gRPC on {cloud.host}, which other machines can reach: give "
+            "--tls-cert/--tls-key (see `tandem-cloud certs`), or --insecure to accept the risk"
+        )
+    log.warning("serving PLAINTEXT gRPC on a non-loopback address (--insecure)", extra={"host": cloud.host})
+
+
 def _bind(server: grpc.aio.Server, cloud: CloudConfig) -> int:
-    """Binds TLS when configured; plaintext only on loopback unless the operator insists (`insecure`)."""
+    """Binds TLS when configured, plaintext otherwise (already allowed by `_refuse_public_plaintext`)."""
     address = f"{cloud.host}:{cloud.port}"
     if cloud.tls_cert:
         tls = TlsFiles(
@@ -74,13 +86,6 @@ def _bind(server: grpc.aio.Server, cloud: CloudConfig) -> int:
         )
         port = server.add_secure_port(address, tls.credentials())
     else:
-        if not is_loopback(cloud.host):
-            if not cloud.insecure:
-                raise InvalidConfig(
-                    f"refusing to serve plaintext gRPC on {cloud.host}, which other machines can reach: give "
-                    "--tls-cert/--tls-key (see `tandem-cloud certs`), or --insecure to accept the risk"
-                )
-            log.warning("serving PLAINTEXT gRPC on a non-loopback address (--insecure)", extra={"address": address})
         port = server.add_insecure_port(address)
     if port == 0:
         raise OSError(f"could not bind {address}")
@@ -92,8 +97,7 @@ def _bind(server: grpc.aio.Server, cloud: CloudConfig) -> int:
 async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None:
     """Runs until SIGTERM/SIGINT (or `stop` is set), then drains and shuts the engine down."""
     cloud = config.cloud
-    if not cloud.tls_cert and not is_loopback(cloud.host) and not cloud.insecure:
-        _bind(grpc.aio.server(), cloud)  # refuses before minutes of engine start-up
+    _refuse_public_plaintext(cloud)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -9,7 +9,6 @@ The same wrapper turns a request that does not decode into INVALID_ARGUMENT (gRP
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import grpc
 from cloud.keys import KeyStore
 from shared.config import CloudConfig
 from shared.logging_setup import tenant_var
+from shared.tokens import match_token
 
 # Health and reflection stay open: load balancers and grpcurl probe them without credentials.
 OPEN_SERVICE_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
@@ -64,7 +64,7 @@ class TenantGate:
     """Authentication, quotas and per-tenant counters; pure bookkeeping on one event loop (no locks)."""
 
     def __init__(self, config: CloudConfig, store: KeyStore, clock: Callable[[], float] = time.monotonic) -> None:
-        self._static = [k.encode() for k in config.api_keys]
+        self._static = [(k.encode(), STATIC_TENANT) for k in config.api_keys]
         self._store = store
         self._mtls = config.mtls_tenant_from_cert and bool(config.tls_client_ca)
         self._rate = config.tenant_requests_per_s
@@ -78,19 +78,13 @@ class TenantGate:
     def required(self) -> bool:
         return bool(self._static) or self._store.exists or self._mtls
 
-    def _static_match(self, key: bytes) -> bool:
-        # Compare against every key so timing does not reveal which one matched.
-        return sum(secrets.compare_digest(key, k) for k in self._static) > 0
-
     def authenticate(self, metadata: tuple[tuple[str, str | bytes], ...], auth: dict[str, list[bytes]]) -> str:
         token = next((v for k, v in metadata if k == "authorization"), None)
         if token is not None:
             raw = token if isinstance(token, bytes) else token.encode()
             if raw.startswith(b"Bearer "):
                 key = raw[len(b"Bearer ") :]
-                if self._static and self._static_match(key):
-                    return STATIC_TENANT
-                tenant = self._store.tenant_for(key.decode(errors="replace"))
+                tenant = match_token(key, self._static) or self._store.tenant_for(key.decode(errors="replace"))
                 if tenant is not None:
                     return tenant
             if self.required:

@@ -15,11 +15,11 @@ from google.protobuf.unknown_fields import UnknownFieldSet
 
 from shared.errors import InvalidRequest
 from shared.rpc import inference_pb2 as pb
+from shared.text_checks import MAX_STOP_CHARS, text_problem
 from shared.types import ChatMessage, EdgeContext, GenerationRequest, SamplingParams
 
 CHAT_ROLES = frozenset({"system", "user", "assistant"})
 MAX_STOP_STRINGS = 8
-MAX_STOP_CHARS = 256
 MAX_REQUEST_ID_LEN = 128
 MAX_DRAFT_CHARS = 16_384
 # Far more characters than any prompt that fits the context has: refused before tokenizing a megabyte.
@@ -39,11 +39,10 @@ class RequestLimits:
 
 
 def _text(name: str, value: str, limit: int) -> str:
-    """NUL has no business in text for a language model; lone surrogates cannot reach it as UTF-8."""
     if len(value) > limit:
         raise InvalidRequest(f"{name} has {len(value)} characters; at most {limit} allowed")
-    if "\x00" in value:
-        raise InvalidRequest(f"{name} contains a NUL character")
+    if (problem := text_problem(value)) is not None:
+        raise InvalidRequest(f"{name} {problem}")
     return value
 
 

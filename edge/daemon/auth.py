@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-
 from fastapi import Request
 
 from edge.agent import DEFAULT_NAMESPACE
 from edge.daemon.errors import ApiError
 from shared.logging_setup import tenant_var
+from shared.tokens import match_token
 
 
 class AppTokens:
@@ -23,12 +22,7 @@ class AppTokens:
         if not self._tokens:
             return DEFAULT_NAMESPACE
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        found = None
-        if scheme.lower() == "bearer" and token:
-            presented = token.strip().encode()
-            for known, namespace in self._tokens:  # compare with all: timing does not say which one matched
-                if secrets.compare_digest(presented, known):
-                    found = namespace
+        found = match_token(token.strip().encode(), self._tokens) if scheme.lower() == "bearer" and token else None
         if found is None:
             raise ApiError(
                 401, "missing or invalid API key: send `Authorization: Bearer <token>`", code="invalid_api_key"

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from edge.pipeline.query import Policy, Query, QueryStyle
 from shared.errors import InvalidRequest
+from shared.text_checks import MAX_STOP_CHARS, text_problem
 from shared.types import ChatMessage
 
 
@@ -19,17 +20,10 @@ class TandemOverrides(BaseModel):
     threshold: float | None = Field(None, ge=0.0, le=1.0)
 
 
-MAX_STOP_CHARS = 256
-
-
 def check_text(value: str, name: str) -> str:
     """NUL and lone surrogates are valid JSON but no model input: refused naming the field."""
-    if "\x00" in value:
-        raise ValueError(f"{name} contains a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"{name} is not valid Unicode ({exc.reason} at {exc.start})") from exc
+    if (problem := text_problem(value)) is not None:
+        raise ValueError(f"{name} {problem}")
     return value
 
 
