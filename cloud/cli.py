@@ -10,7 +10,8 @@ import sys
 import time
 
 from shared.cli_flags import add_common_flags, add_section_flags, config_from_args
-from shared.config import CloudConfig, LoggingConfig
+from shared.cloud_config import CloudConfig
+from shared.config import LoggingConfig
 from shared.errors import TandemError
 from shared.logging_setup import configure_logging
 

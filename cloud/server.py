@@ -18,7 +18,8 @@ from cloud.keys import KeyStore
 from cloud.servicer import InferenceServicer
 from cloud.tenancy import TenantGate, TenantInterceptor
 from cloud.tls import TlsFiles
-from shared.config import CloudConfig, TandemConfig
+from shared.cloud_config import CloudConfig
+from shared.config import TandemConfig
 from shared.errors import InvalidConfig
 from shared.network import is_loopback
 from shared.rpc import inference_pb2, inference_pb2_grpc

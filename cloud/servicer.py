@@ -13,7 +13,7 @@ from cloud.admission import ConcurrencyLimiter
 from cloud.backends.base import EngineDescription, GenerationBackend
 from cloud.tenancy import TenantGate
 from cloud.validation import RequestLimits, parse_generate_request
-from shared.config import CloudConfig
+from shared.cloud_config import CloudConfig
 from shared.errors import ShuttingDown, TandemError
 from shared.logging_setup import request_id_var
 from shared.rpc import inference_pb2 as pb

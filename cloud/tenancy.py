@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import grpc
 
 from cloud.keys import KeyStore
-from shared.config import CloudConfig
+from shared.cloud_config import CloudConfig
 from shared.logging_setup import tenant_var
 from shared.tokens import match_token
 

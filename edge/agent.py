@@ -30,7 +30,8 @@ from edge.routing.policy import KnnRoutePolicy
 from edge.uplink.breaker import CircuitBreaker
 from edge.uplink.client import CloudClient
 from edge.uplink.uplink import CloudUplink
-from shared.config import TandemConfig, check_namespace
+from shared.config import TandemConfig
+from shared.config_section import check_namespace
 
 log = logging.getLogger(__name__)
 

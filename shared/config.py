@@ -8,11 +8,10 @@ e.g. ``TANDEM_CLOUD__PORT=50052``. The TOML file has one table per section
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from shared.cloud_config import CloudConfig
+from shared.config_section import Section, cert_with_key, check_namespace
 from shared.network import channel_target
 
 CONFIG_ENV_VAR = "TANDEM_CONFIG"
@@ -29,93 +30,6 @@ def default_data_dir() -> Path:
     """Where Tandem keeps prepared models and local state unless configured otherwise."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "tandem"
-
-
-# Tenants (cloud) and namespaces (daemon) name folders and appear in logs: keep them plain.
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def check_name(value: str, kind: str = "name") -> str:
-    if not NAME_PATTERN.match(value):
-        raise ValueError(f"{kind} '{value}' must be 1-64 letters, digits, '.', '_' or '-', starting alphanumeric")
-    return value
-
-
-def check_namespace(value: str) -> str:
-    return check_name(value, "namespace")
-
-
-def _cert_with_key(cert: str, key: str) -> None:
-    if bool(cert) != bool(key):
-        raise ValueError("tls_cert and tls_key go together")
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-class CloudConfig(Section):
-    host: str = Field("127.0.0.1", description="Address the gRPC server binds to.")
-    port: int = Field(50051, ge=0, le=65535, description="gRPC port (0 picks a free one).")
-    backend: Literal["vllm", "llamacpp"] = Field(
-        "vllm", description="Generation engine: vllm (production) or llamacpp (hosts without vLLM)."
-    )
-    model: str = Field(
-        "",
-        description="vllm backend: Hugging Face model folder or hub id. Empty: the prepared default "
-        "(Gemma-3-270M converted by `tandem-cloud prepare-model`).",
-    )
-    gguf_path: str = Field("", description="llamacpp backend: GGUF file. Empty: the packaged Gemma-3-270M Q4_K_M.")
-    served_model_id: str = Field("", description="Model id reported to clients; empty derives it from the model path.")
-    max_model_len: int = Field(2048, ge=16, description="Context length the engine allocates for.")
-    max_output_tokens: int = Field(512, ge=1, description="Cap on a request's max_tokens.")
-    max_concurrent_requests: int = Field(16, ge=1, description="Streams served at once; more get RESOURCE_EXHAUSTED.")
-    max_top_logprobs: int = Field(20, ge=0, le=20, description="Cap on alternatives per token.")
-    cache_ttl_seconds: int = Field(
-        7 * 24 * 3600, ge=0, description="TTL the server suggests to clients caching an answer."
-    )
-    cacheable_max_temperature: float = Field(
-        0.0, ge=0.0, description="Answers sampled above this temperature are marked not cacheable."
-    )
-    api_keys: list[str] = Field(
-        default_factory=list,
-        description="Development bearer tokens (tenant 'default'), best passed by env var; for devices use "
-        "`tandem-cloud keys add` (stored hashed). Auth is off only when neither these, the key file nor mTLS is set.",
-    )
-    keys_file: str = Field("", description="Hashed per-tenant API keys. Empty: <data_dir>/cloud/keys.json.")
-    tls_cert: str = Field("", description="Server certificate chain (PEM); with tls_key turns TLS on.")
-    tls_key: str = Field("", description="Server private key (PEM).")
-    tls_client_ca: str = Field("", description="CA for client certificates (PEM): turns mTLS on (required).")
-    mtls_tenant_from_cert: bool = Field(
-        True, description="With mTLS, a call without an API key is the tenant named by its certificate's CN."
-    )
-    insecure: bool = Field(False, description="Allow plaintext gRPC on a non-loopback address (logged as a warning).")
-    loopback_port: int = Field(
-        0, ge=0, le=65535, description="Also serve plaintext on 127.0.0.1 at this port (sidecars, probes); 0: off."
-    )
-    tenant_requests_per_s: float = Field(0.0, ge=0, description="Per-tenant request rate (token bucket); 0: none.")
-    tenant_burst: int = Field(0, ge=0, description="Per-tenant burst above the rate; 0: twice the rate.")
-    tenant_max_streams: int = Field(0, ge=0, description="Per-tenant concurrent streams; 0: only the server cap.")
-    grace_period_s: float = Field(
-        10.0, ge=0.0, description="On SIGTERM, how long in-flight streams may run before being cut."
-    )
-    kv_cache_gib: int = Field(1, ge=1, description="vLLM CPU KV-cache size (VLLM_CPU_KVCACHE_SPACE).")
-    gpu_memory_utilization: float = Field(
-        0.85, gt=0, le=1, description="vLLM on GPU: fraction of device memory the engine may take."
-    )
-    dtype: str = Field("auto", description="Engine dtype (auto, bfloat16, float16, float32).")
-    data_parallel_size: int = Field(
-        1, ge=1, description="vllm backend: engine replicas over this host's accelerators (vLLM data parallel)."
-    )
-    threads: int = Field(0, ge=0, description="llamacpp backend: CPU threads; 0 uses all cores.")
-    seed: int = Field(0, description="Engine seed for reproducible sampling.")
-
-    @model_validator(mode="after")
-    def _tls_pair(self) -> CloudConfig:
-        _cert_with_key(self.tls_cert, self.tls_key)
-        if self.tls_client_ca and not self.tls_cert:
-            raise ValueError("tls_client_ca (mTLS) needs tls_cert and tls_key")
-        return self
 
 
 class LocalModelConfig(Section):
@@ -241,7 +155,7 @@ class UplinkConfig(Section):
 
     @model_validator(mode="after")
     def _tls_files(self) -> UplinkConfig:
-        _cert_with_key(self.tls_cert, self.tls_key)
+        cert_with_key(self.tls_cert, self.tls_key)
         if self.tls_cert and not self.tls_ca:
             raise ValueError("a client certificate (mTLS) needs tls_ca too")
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cloud.backends.base import GenerationBackend
-from shared.config import CloudConfig
+from shared.cloud_config import CloudConfig
 
 
 def create_backend(config: CloudConfig, data_dir: Path) -> GenerationBackend:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cloud.backends.base import EngineDescription, check_fits_context
 from cloud.model_prep import default_gguf_path
-from shared.config import CloudConfig
+from shared.cloud_config import CloudConfig
 from shared.errors import BackendFailure
 from shared.llama_runtime import LlamaCppRunner
 from shared.types import BackendStats, GenerationChunk, GenerationRequest, TokenLogprob

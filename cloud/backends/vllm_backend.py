@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cloud.backends.base import EngineDescription, check_fits_context, strip_double_bos
 from cloud.model_prep import default_model_dir, is_ready
-from shared.config import CloudConfig
+from shared.cloud_config import CloudConfig
 from shared.errors import BackendFailure, ModelNotReady
 from shared.types import (
     BackendStats,

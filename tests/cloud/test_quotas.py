@@ -7,7 +7,7 @@ import pytest
 
 from cloud.keys import KeyStore
 from cloud.tenancy import ANONYMOUS, STATIC_TENANT, Rejected, TenantGate, TokenBucket
-from shared.config import CloudConfig
+from shared.cloud_config import CloudConfig
 from tests.clock import ManualClock
 
 
