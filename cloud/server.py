@@ -14,6 +14,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
 from cloud.backends import GenerationBackend, create_backend
+from cloud.backends.base import warm_up
 from cloud.keys import KeyStore
 from cloud.servicer import InferenceServicer
 from cloud.tenancy import TenantGate, TenantInterceptor
@@ -23,7 +24,6 @@ from shared.config import TandemConfig
 from shared.errors import InvalidConfig
 from shared.network import is_loopback
 from shared.rpc import inference_pb2, inference_pb2_grpc
-from shared.types import GenerationRequest, SamplingParams
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +39,6 @@ GRPC_OPTIONS = [
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.max_receive_message_length", 8 * 1024 * 1024),
 ]
-
-
-async def _warm_up(backend: GenerationBackend) -> None:
-    """One tiny generation before reporting SERVING: the first request otherwise pays seconds of lazy setup."""
-    request = GenerationRequest("warmup", SamplingParams(max_tokens=2), prompt="Hello", top_logprobs=1)
-    async for _ in backend.generate(request):
-        pass
 
 
 async def _watch_engine(backend: GenerationBackend, health: HealthServicer, every_s: float = 5.0) -> None:
@@ -107,7 +100,7 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
     started = time.perf_counter()
     backend = create_backend(cloud, config.data_dir)
     engine = await backend.start()
-    await _warm_up(backend)
+    await warm_up(backend)
     log.info(
         "engine ready",
         extra={"model": engine.model_id, "backend": engine.backend, "seconds": round(time.perf_counter() - started, 1)},

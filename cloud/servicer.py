@@ -40,7 +40,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             max_top_logprobs=config.max_top_logprobs,
             max_context_tokens=engine.max_context_tokens,
         )
-        self.limiter = ConcurrencyLimiter(config.max_concurrent_requests)
+        # Each engine (replica) batches max_concurrent_requests streams.
+        ceiling = config.replica_ceiling if config.backend == "ray" else 1
+        self.limiter = ConcurrencyLimiter(config.max_concurrent_requests * ceiling)
         self.served = 0
         self.draining = False
 
@@ -95,6 +97,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                 "ttft_ms": round(ttft_ms, 1),
                 "total_ms": round(total_ms, 1),
                 "edge_confidence": req.edge_context.confidence if req.edge_context else None,
+                "replica": last.replica or None,
             },
         )
         yield pb.GenerateResponse(
@@ -107,6 +110,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                     queue_ms=last.queue_ms or 0.0, time_to_first_token_ms=ttft_ms, total_ms=total_ms
                 ),
                 cache=pb.CacheHint(cacheable=cacheable, ttl_seconds=self._config.cache_ttl_seconds if cacheable else 0),
+                replica=last.replica,
             )
         )
 
@@ -116,7 +120,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             backend=self._engine.backend,
             max_context_tokens=self._engine.max_context_tokens,
             max_output_tokens=self._config.max_output_tokens,
-            max_concurrent_requests=self._config.max_concurrent_requests,
+            max_concurrent_requests=self.limiter.limit,
             max_top_logprobs=self._config.max_top_logprobs,
             server_version=SERVER_VERSION,
         )
@@ -124,13 +128,26 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     async def GetServerStatus(
         self, request: pb.ServerStatusRequest, context: grpc.aio.ServicerContext
     ) -> pb.ServerStatus:
+        stats = self._backend.stats()
         return pb.ServerStatus(
             admitted_requests=self.limiter.active,
-            engine_requests=self._backend.stats().unfinished_requests,
+            engine_requests=stats.unfinished_requests,
             served_requests=self.served,
             serving=not self.draining,
             tenants=[
                 pb.TenantStatus(tenant=name, requests=u.requests, rejected=u.rejected, active_streams=u.active_streams)
                 for name, u in sorted(self._gate.usage.items())
+            ],
+            healthy_replicas=stats.healthy_replicas,
+            replicas=[
+                pb.ReplicaStatus(
+                    replica=r.replica,
+                    healthy=r.healthy,
+                    engine_requests=r.unfinished_requests,
+                    served_requests=r.served_requests,
+                    pid=r.pid,
+                    node=r.node,
+                )
+                for r in stats.replicas
             ],
         )

@@ -12,8 +12,10 @@ from shared.config_section import Section, cert_with_key
 class CloudConfig(Section):
     host: str = Field("127.0.0.1", description="Address the gRPC server binds to.")
     port: int = Field(50051, ge=0, le=65535, description="gRPC port (0 picks a free one).")
-    backend: Literal["vllm", "llamacpp"] = Field(
-        "vllm", description="Generation engine: vllm (production) or llamacpp (hosts without vLLM)."
+    backend: Literal["vllm", "llamacpp", "ray"] = Field(
+        "vllm",
+        description="Generation engine: vllm (production), llamacpp (hosts without vLLM), or ray (engine "
+        "replicas on Ray Serve, each running replica_backend).",
     )
     model: str = Field(
         "",
@@ -24,7 +26,9 @@ class CloudConfig(Section):
     served_model_id: str = Field("", description="Model id reported to clients; empty derives it from the model path.")
     max_model_len: int = Field(2048, ge=16, description="Context length the engine allocates for.")
     max_output_tokens: int = Field(512, ge=1, description="Cap on a request's max_tokens.")
-    max_concurrent_requests: int = Field(16, ge=1, description="Streams served at once; more get RESOURCE_EXHAUSTED.")
+    max_concurrent_requests: int = Field(
+        16, ge=1, description="Streams one engine serves at once; beyond them all, RESOURCE_EXHAUSTED."
+    )
     max_top_logprobs: int = Field(20, ge=0, le=20, description="Cap on alternatives per token.")
     cache_ttl_seconds: int = Field(
         7 * 24 * 3600, ge=0, description="TTL the server suggests to clients caching an answer."
@@ -63,6 +67,20 @@ class CloudConfig(Section):
         1, ge=1, description="vllm backend: engine replicas over this host's accelerators (vLLM data parallel)."
     )
     threads: int = Field(0, ge=0, description="llamacpp backend: CPU threads; 0 uses all cores.")
+    replica_backend: Literal["vllm", "llamacpp"] = Field("vllm", description="ray backend: engine in each replica.")
+    replicas: int = Field(1, ge=1, description="ray backend: engine replicas (fixed; see min/max_replicas).")
+    min_replicas: int = Field(0, ge=0, description="ray backend: autoscaling floor; with max_replicas turns it on.")
+    max_replicas: int = Field(0, ge=0, description="ray backend: autoscaling ceiling; 0: a fixed replica count.")
+    target_ongoing_requests: float = Field(
+        8.0, gt=0, description="ray backend autoscaling: streams per replica it aims for."
+    )
+    upscale_delay_s: float = Field(10.0, ge=0, description="ray backend: load must last this long to add a replica.")
+    downscale_delay_s: float = Field(
+        120.0, ge=0, description="ray backend: idleness must last this long to remove a replica."
+    )
+    ray_address: str = Field("", description="ray backend: cluster to join (ray://… or auto); empty starts Ray here.")
+    replica_cpus: float = Field(1.0, ge=0, description="ray backend: CPUs Ray reserves for each replica.")
+    replica_gpus: float = Field(0.0, ge=0, description="ray backend: GPUs Ray reserves for each replica.")
     seed: int = Field(0, description="Engine seed for reproducible sampling.")
 
     @model_validator(mode="after")
@@ -71,3 +89,20 @@ class CloudConfig(Section):
         if self.tls_client_ca and not self.tls_cert:
             raise ValueError("tls_client_ca (mTLS) needs tls_cert and tls_key")
         return self
+
+    @model_validator(mode="after")
+    def _replica_range(self) -> CloudConfig:
+        if self.max_replicas and not 1 <= max(self.min_replicas, 1) <= self.max_replicas:
+            raise ValueError(f"min_replicas={self.min_replicas} must not exceed max_replicas={self.max_replicas}")
+        if self.min_replicas and not self.max_replicas:
+            raise ValueError("min_replicas needs max_replicas (autoscaling between the two)")
+        return self
+
+    @property
+    def autoscaling(self) -> bool:
+        return self.max_replicas > 0
+
+    @property
+    def replica_ceiling(self) -> int:
+        """The most replicas that can run at once (sizes the front door's stream cap)."""
+        return self.max_replicas if self.autoscaling else self.replicas

@@ -25,6 +25,12 @@ class ShuttingDown(TandemError):
     code = "UNAVAILABLE"
 
 
+class EngineUnavailable(TandemError):
+    """No engine can take the request now (a replica was lost mid-stream); the caller may retry."""
+
+    code = "UNAVAILABLE"
+
+
 class BackendFailure(TandemError):
     """The generation engine failed; the request did not complete."""
 

@@ -38,7 +38,8 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "tenant": getattr(record, "tenant", "-"),
         }
-        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS})
+        # Libraries' private record fields (Ray adds `_ray_timestamp_ns`) are not ours to report.
+        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRS and not k.startswith("_")})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

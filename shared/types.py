@@ -76,6 +76,7 @@ class GenerationChunk:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     queue_ms: float | None = None  # time the engine held the request before working on it, if known
+    replica: str = ""  # the engine replica that produced it (Ray backend)
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class GenerationResult:
     cache: CacheHint
     client_latency_ms: float = 0.0
     client_ttft_ms: float = 0.0
+    replica: str = ""  # the cloud engine replica that served it, when the cloud runs several
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,22 @@ class ModelInfo:
     server_version: str = ""
 
 
+@dataclass(frozen=True)
+class ReplicaStats:
+    """One engine replica as it last reported itself."""
+
+    replica: str
+    healthy: bool
+    unfinished_requests: int
+    served_requests: int
+    pid: int
+    node: str
+
+
 @dataclass
 class BackendStats:
     """Live engine figures a backend reports."""
 
     unfinished_requests: int = 0
+    healthy_replicas: int = 1
+    replicas: tuple[ReplicaStats, ...] = ()

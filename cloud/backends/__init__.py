@@ -18,7 +18,11 @@ def create_backend(config: CloudConfig, data_dir: Path) -> GenerationBackend:
         from cloud.backends.llamacpp_backend import LlamaCppBackend
 
         return LlamaCppBackend(config, data_dir)
-    raise ValueError(f"unknown backend {config.backend!r}; choose vllm or llamacpp")
+    if config.backend == "ray":
+        from cloud.backends.ray_backend import RayBackend
+
+        return RayBackend(config, data_dir)
+    raise ValueError(f"unknown backend {config.backend!r}; choose vllm, llamacpp or ray")
 
 
 __all__ = ["GenerationBackend", "create_backend"]

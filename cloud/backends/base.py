@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.errors import InvalidRequest
-from shared.types import BackendStats, GenerationChunk, GenerationRequest
+from shared.types import BackendStats, GenerationChunk, GenerationRequest, SamplingParams
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,13 @@ class GenerationBackend(Protocol):
     def stats(self) -> BackendStats: ...
 
     async def shutdown(self) -> None: ...
+
+
+async def warm_up(backend: GenerationBackend) -> None:
+    """One tiny generation before reporting SERVING: the first request otherwise pays seconds of lazy setup."""
+    request = GenerationRequest("warmup", SamplingParams(max_tokens=2), prompt="Hello", top_logprobs=1)
+    async for _ in backend.generate(request):
+        pass
 
 
 def check_fits_context(prompt_tokens: int, max_tokens: int, max_context: int) -> None:

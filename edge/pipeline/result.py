@@ -24,6 +24,7 @@ class Provenance:
     cache_similarity: float | None = None  # a semantic cache hit's similarity (exact hits: None)
     edge_model: str = ""
     cloud_model: str | None = None
+    cloud_replica: str | None = None  # the cloud engine replica that answered, when the cloud runs several
 
     @property
     def degraded(self) -> bool:

@@ -55,6 +55,7 @@ class Tally:
             "cloud",
             r.finish_reason.value,
             cloud_model=r.model,
+            cloud_replica=r.replica or None,
             cloud=(r.prompt_tokens, r.completion_tokens),
             logprobs=r.tokens,
         )
@@ -71,6 +72,7 @@ class Tally:
         *,
         degraded_reason: str | None = None,
         cloud_model: str | None = None,
+        cloud_replica: str | None = None,
         cache_similarity: float | None = None,
         cloud: tuple[int, int] = (0, 0),
         logprobs: tuple[TokenLogprob, ...] = (),
@@ -95,6 +97,7 @@ class Tally:
             cache_similarity=cache_similarity,
             edge_model=self.edge_model,
             cloud_model=cloud_model,
+            cloud_replica=cloud_replica,
         )
         result = CascadeResult(
             request_id=self.query.request_id,

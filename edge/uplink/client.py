@@ -168,5 +168,6 @@ class StreamAssembler:
             cache=cache_from_proto(final.cache),
             client_latency_ms=(done - self.started) * 1000,
             client_ttft_ms=((self.first_at or done) - self.started) * 1000,
+            replica=final.replica,
         )
         return None

@@ -133,20 +133,22 @@ class CacheHint(_message.Message):
     def __init__(self, cacheable: _Optional[bool] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
 
 class Final(_message.Message):
-    __slots__ = ("request_id", "finish_reason", "model", "usage", "timings", "cache")
+    __slots__ = ("request_id", "finish_reason", "model", "usage", "timings", "cache", "replica")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     TIMINGS_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
+    REPLICA_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     finish_reason: FinishReason
     model: str
     usage: Usage
     timings: ServerTimings
     cache: CacheHint
-    def __init__(self, request_id: _Optional[str] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., model: _Optional[str] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., timings: _Optional[_Union[ServerTimings, _Mapping]] = ..., cache: _Optional[_Union[CacheHint, _Mapping]] = ...) -> None: ...
+    replica: str
+    def __init__(self, request_id: _Optional[str] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., model: _Optional[str] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., timings: _Optional[_Union[ServerTimings, _Mapping]] = ..., cache: _Optional[_Union[CacheHint, _Mapping]] = ..., replica: _Optional[str] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
     __slots__ = ("delta", "final")
@@ -183,18 +185,38 @@ class ServerStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ServerStatus(_message.Message):
-    __slots__ = ("admitted_requests", "engine_requests", "served_requests", "serving", "tenants")
+    __slots__ = ("admitted_requests", "engine_requests", "served_requests", "serving", "tenants", "healthy_replicas", "replicas")
     ADMITTED_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     ENGINE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     SERVED_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     SERVING_FIELD_NUMBER: _ClassVar[int]
     TENANTS_FIELD_NUMBER: _ClassVar[int]
+    HEALTHY_REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    REPLICAS_FIELD_NUMBER: _ClassVar[int]
     admitted_requests: int
     engine_requests: int
     served_requests: int
     serving: bool
     tenants: _containers.RepeatedCompositeFieldContainer[TenantStatus]
-    def __init__(self, admitted_requests: _Optional[int] = ..., engine_requests: _Optional[int] = ..., served_requests: _Optional[int] = ..., serving: _Optional[bool] = ..., tenants: _Optional[_Iterable[_Union[TenantStatus, _Mapping]]] = ...) -> None: ...
+    healthy_replicas: int
+    replicas: _containers.RepeatedCompositeFieldContainer[ReplicaStatus]
+    def __init__(self, admitted_requests: _Optional[int] = ..., engine_requests: _Optional[int] = ..., served_requests: _Optional[int] = ..., serving: _Optional[bool] = ..., tenants: _Optional[_Iterable[_Union[TenantStatus, _Mapping]]] = ..., healthy_replicas: _Optional[int] = ..., replicas: _Optional[_Iterable[_Union[ReplicaStatus, _Mapping]]] = ...) -> None: ...
+
+class ReplicaStatus(_message.Message):
+    __slots__ = ("replica", "healthy", "engine_requests", "served_requests", "pid", "node")
+    REPLICA_FIELD_NUMBER: _ClassVar[int]
+    HEALTHY_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    SERVED_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    NODE_FIELD_NUMBER: _ClassVar[int]
+    replica: str
+    healthy: bool
+    engine_requests: int
+    served_requests: int
+    pid: int
+    node: str
+    def __init__(self, replica: _Optional[str] = ..., healthy: _Optional[bool] = ..., engine_requests: _Optional[int] = ..., served_requests: _Optional[int] = ..., pid: _Optional[int] = ..., node: _Optional[str] = ...) -> None: ...
 
 class TenantStatus(_message.Message):
     __slots__ = ("tenant", "requests", "rejected", "active_streams")
