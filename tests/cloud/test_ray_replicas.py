@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from collections.abc import Awaitable, Callable
 
-import grpc
 import pytest
 
 from cloud.launcher import CloudProcess
@@ -21,9 +19,8 @@ from edge.agent import EdgeAgent
 from edge.pipeline.query import Policy, Query
 from edge.uplink.client import CloudClient
 from shared.config import load_config
-from shared.rpc import inference_pb2 as pb
-from shared.rpc import inference_pb2_grpc
 from shared.types import GenerationRequest, SamplingParams
+from tests.cloud.replica_status import until
 from tests.cloud.test_service_vllm import capital_prompt
 
 FLAGS = [
@@ -52,16 +49,6 @@ def _request(i: int, max_tokens: int = 12) -> GenerationRequest:
     return GenerationRequest(f"ray-{i}", SamplingParams(max_tokens=max_tokens), prompt=capital_prompt(countries[i % 6]))
 
 
-async def _until(check: Callable[[pb.ServerStatus], bool], client: CloudClient, within_s: float) -> pb.ServerStatus:
-    deadline = time.monotonic() + within_s
-    while True:
-        status = await client.server_status()
-        if check(status):
-            return status
-        assert time.monotonic() < deadline, f"not reached within {within_s} s; last status: {status}"
-        await asyncio.sleep(0.5)
-
-
 async def _under_load(client: CloudClient, streams: int, work: Callable[[], Awaitable[None]]) -> list:
     """Runs `work` while `streams` clients each keep one request open; returns every request's outcome."""
     done = asyncio.Event()
@@ -88,35 +75,28 @@ async def test_scales_up_under_load_and_serves_from_both(client):
     assert (await client.server_status()).healthy_replicas == 1
 
     async def two_replicas() -> None:
-        await _until(lambda s: s.healthy_replicas == 2, client, BOUND_S)
+        await until(lambda s: s.healthy_replicas == 2, client, BOUND_S)
         await asyncio.sleep(3)  # a few rounds with both in the balancer
 
     outcomes = await _under_load(client, 8, two_replicas)
     assert len({r.replica for r in outcomes}) == 2, "requests landed on one replica only"
-    status = await _until(lambda s: all(r.served_requests for r in s.replicas), client, 10)
+    status = await until(lambda s: all(r.served_requests for r in s.replicas), client, 10)
     assert status.served_requests >= len(outcomes)
 
 
-async def test_cancelled_stream_leaves_no_unfinished_request_in_any_replica(client, ray_cloud):
-    async with grpc.aio.insecure_channel(ray_cloud.address) as channel:
-        stub = inference_pb2_grpc.InferenceServiceStub(channel)
-        request = pb.GenerateRequest(
-            request_id="cancel-me", prompt="Once upon a time", sampling=pb.SamplingParams(max_tokens=400)
-        )
-        call = stub.Generate(request)
-        got = 0
-        async for message in call:
-            got += message.HasField("delta")
-            if got == 3:
-                break
-        await _until(lambda s: s.engine_requests >= 1, client, 10)  # the open stream is counted ...
-        call.cancel()
-    status = await _until(lambda s: all(r.engine_requests == 0 for r in s.replicas), client, 15)  # ... then gone
+async def test_cancelled_stream_leaves_no_unfinished_request_in_any_replica(client):
+    stream = client.stream(GenerationRequest("cancel-me", SamplingParams(max_tokens=400), prompt="Once upon a time"))
+    async for message in stream:
+        if message.HasField("delta"):
+            break
+    await until(lambda s: s.engine_requests >= 1, client, 10)  # the open stream is counted ...
+    stream.cancel()
+    status = await until(lambda s: all(r.engine_requests == 0 for r in s.replicas), client, 15)  # ... then gone
     assert status.replicas, "no replica reported"
 
 
 async def test_replica_killed_under_load_loses_no_request(client, ray_cloud, tmp_path):
-    status = await _until(lambda s: s.healthy_replicas == 2, client, BOUND_S)
+    status = await until(lambda s: s.healthy_replicas == 2, client, BOUND_S)
     victim = status.replicas[0]
     edge = {"cloud_address": ray_cloud.address, "threads": 1, "cloud_timeout_s": 60.0, "cache_enabled": False}
     async with EdgeAgent(load_config(overrides={"data_dir": tmp_path, "edge": edge})) as agent:
@@ -133,7 +113,7 @@ async def test_replica_killed_under_load_loses_no_request(client, ray_cloud, tmp
         try:
             await asyncio.sleep(1.0)
             os.kill(victim.pid, signal.SIGKILL)
-            replaced = await _until(
+            replaced = await until(
                 lambda s: s.healthy_replicas == 2 and victim.replica not in {r.replica for r in s.replicas},
                 client,
                 BOUND_S,
@@ -151,6 +131,6 @@ async def test_replica_killed_under_load_loses_no_request(client, ray_cloud, tmp
 
 
 async def test_scales_back_down_when_idle(client):
-    await _until(lambda s: s.healthy_replicas == 1 and len(s.replicas) == 1, client, BOUND_S)
+    await until(lambda s: s.healthy_replicas == 1 and len(s.replicas) == 1, client, BOUND_S)
     result = await client.generate(_request(7))
     assert result.text and result.replica
