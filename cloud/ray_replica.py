@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import ray
 from ray import serve
 
 from cloud.backends import create_backend
-from cloud.backends.base import warm_up
+from cloud.backends.base import EngineDescription, warm_up
 from shared.cloud_config import CloudConfig
 from shared.types import GenerationChunk, GenerationRequest
 
@@ -57,8 +57,8 @@ class EngineReplica:
         self._healthy = True
         self._report()
 
-    async def describe(self) -> dict:
-        return asdict(self._engine)
+    async def describe(self) -> EngineDescription:
+        return self._engine
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
         # Cancelling the caller's stream cancels this task; the backend's generator then aborts in the engine.

@@ -39,6 +39,8 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             max_output_tokens=config.max_output_tokens,
             max_top_logprobs=config.max_top_logprobs,
             max_context_tokens=engine.max_context_tokens,
+            experts=frozenset(e.name for e in engine.experts),
+            serves_experts=engine.serves_experts,
         )
         # Each engine (replica) batches max_concurrent_requests streams.
         ceiling = config.replica_ceiling if config.backend == "ray" else 1
@@ -123,6 +125,17 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             max_concurrent_requests=self.limiter.limit,
             max_top_logprobs=self._config.max_top_logprobs,
             server_version=SERVER_VERSION,
+            experts=[
+                pb.ExpertInfo(
+                    name=e.name,
+                    domain=e.domain,
+                    facts=e.facts,
+                    recall=e.recall,
+                    merged_from=list(e.merged_from),
+                    index_questions=list(e.index_questions),
+                )
+                for e in self._engine.experts
+            ],
         )
 
     async def GetServerStatus(

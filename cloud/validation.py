@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
-from shared.errors import InvalidRequest
+from shared.errors import InvalidRequest, Unimplemented
 from shared.rpc import inference_pb2 as pb
 from shared.text_checks import MAX_STOP_CHARS, text_problem
 from shared.types import ChatMessage, EdgeContext, GenerationRequest, SamplingParams
@@ -32,6 +32,8 @@ class RequestLimits:
     max_output_tokens: int
     max_top_logprobs: int
     max_context_tokens: int
+    experts: frozenset[str] = frozenset()
+    serves_experts: bool = True  # False: the engine cannot load adapters (llama.cpp)
 
     @property
     def max_input_chars(self) -> int:
@@ -140,6 +142,11 @@ def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> Ge
         raise InvalidRequest("request needs one input: prompt or chat")
     if kind == "prompt" and not _text("prompt", msg.prompt, limits.max_input_chars).strip():
         raise InvalidRequest("prompt is empty")
+    if msg.expert and not limits.serves_experts:
+        raise Unimplemented("this cloud's engine serves no memory experts (llama.cpp backend); use vllm")
+    if msg.expert and msg.expert not in limits.experts:
+        served = ", ".join(sorted(limits.experts)) or "none"
+        raise InvalidRequest(f"unknown expert {msg.expert[:64]!r}; this server serves: {served}")
     top_logprobs = msg.top_logprobs if msg.HasField("top_logprobs") else None
     if top_logprobs is not None and top_logprobs > limits.max_top_logprobs:
         raise InvalidRequest(f"top_logprobs={msg.top_logprobs} exceeds this server's cap of {limits.max_top_logprobs}")
@@ -150,4 +157,5 @@ def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> Ge
         messages=_messages(msg, limits) if kind == "chat" else None,
         top_logprobs=top_logprobs,
         edge_context=_edge_context(msg),
+        expert=msg.expert,
     )

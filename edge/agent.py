@@ -25,6 +25,7 @@ from edge.local.generator import LlamaGenerator
 from edge.local.model import load_local_model
 from edge.pipeline.cascade import Cascade, CascadeParts
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
+from edge.routing.experts import ExpertChooser
 from edge.routing.outcome_store import LayeredOutcomes, OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
 from edge.uplink.breaker import CircuitBreaker
@@ -32,6 +33,8 @@ from edge.uplink.client import CloudClient
 from edge.uplink.uplink import CloudUplink
 from shared.config import TandemConfig
 from shared.config_section import check_namespace
+from shared.experts_config import ROUTE
+from shared.types import ExpertInfo
 
 log = logging.getLogger(__name__)
 
@@ -88,13 +91,14 @@ class EdgeAgent:
             self.client = CloudClient.from_config(edge.uplink)
             self.breaker = CircuitBreaker(edge.uplink.breaker_failures, edge.uplink.breaker_reset_s)
             self.uplink = CloudUplink(self.client, self.breaker)
-            # One embedder serves the semantic caches, the routers and feedback; none is built when all are off.
+            # One embedder serves the semantic caches, the routers, expert choice and feedback; none when all are off.
             self.embedder = None
-            if (edge.cache.enabled and edge.cache.semantic) or edge.routing.enabled:
+            if (edge.cache.enabled and edge.cache.semantic) or edge.routing.enabled or edge.experts.mode == ROUTE:
                 from edge.cache.embeddings import SentenceEmbedder
 
                 self.embedder = AsyncEmbedder(SentenceEmbedder(edge.cache.embed_threads))
             self.device = device
+            self.experts = ExpertChooser(edge.experts, self._cloud_experts, self.embedder)
             self.namespaces = {name: self._namespace(name) for name in dict.fromkeys(namespaces)}
             if not self.namespaces:
                 raise ValueError("an edge agent serves at least one namespace")
@@ -129,6 +133,7 @@ class EdgeAgent:
             cache=cache,
             router=router,
             embedder=self.embedder,
+            experts=self.experts,
         )
         return Namespace(name, store, cache, outcomes, router, Cascade(parts, edge, self.config.cost, self.device))
 
@@ -136,7 +141,11 @@ class EdgeAgent:
         return self.namespaces[name]
 
     async def __aenter__(self) -> EdgeAgent:
+        self.experts.warm()
         return self
+
+    async def _cloud_experts(self) -> tuple[ExpertInfo, ...]:
+        return (await self.client.model_info()).experts
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from shared.config_section import Section, cert_with_key
+from shared.config_section import Section, cert_with_key, check_name
 
 
 class CloudConfig(Section):
@@ -67,6 +67,11 @@ class CloudConfig(Section):
         1, ge=1, description="vllm backend: engine replicas over this host's accelerators (vLLM data parallel)."
     )
     threads: int = Field(0, ge=0, description="llamacpp backend: CPU threads; 0 uses all cores.")
+    experts: list[str] = Field(
+        default_factory=list,
+        description="vllm backend: memory experts (LoRA adapters under <data_dir>/experts/) to serve; ['*']: all.",
+    )
+    max_loras: int = Field(4, ge=1, description="vllm backend: different experts batched in one engine step.")
     replica_backend: Literal["vllm", "llamacpp"] = Field("vllm", description="ray backend: engine in each replica.")
     replicas: int = Field(1, ge=1, description="ray backend: engine replicas (fixed; see min/max_replicas).")
     min_replicas: int = Field(0, ge=0, description="ray backend: autoscaling floor; with max_replicas turns it on.")
@@ -89,6 +94,13 @@ class CloudConfig(Section):
         if self.tls_client_ca and not self.tls_cert:
             raise ValueError("tls_client_ca (mTLS) needs tls_cert and tls_key")
         return self
+
+    @field_validator("experts")
+    @classmethod
+    def _expert_names(cls, names: list[str]) -> list[str]:
+        if "*" in names and names != ["*"]:
+            raise ValueError("experts: '*' (all) stands alone")
+        return names if names == ["*"] else [check_name(n, "expert name") for n in names]
 
     @model_validator(mode="after")
     def _replica_range(self) -> CloudConfig:

@@ -12,15 +12,11 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from shared.cloud_config import CloudConfig
 from shared.config_section import Section, cert_with_key, check_namespace
+from shared.experts_config import ExpertsConfig
 from shared.network import channel_target
 
 CONFIG_ENV_VAR = "TANDEM_CONFIG"
@@ -191,6 +187,7 @@ class EdgeConfig(Section):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     uplink: UplinkConfig = Field(default_factory=UplinkConfig)
+    experts: ExpertsConfig = Field(default_factory=ExpertsConfig)
 
     @model_validator(mode="before")
     @classmethod

@@ -37,6 +37,12 @@ class BackendFailure(TandemError):
     code = "INTERNAL"
 
 
+class Unimplemented(TandemError):
+    """The request asks for something this engine cannot do."""
+
+    code = "UNIMPLEMENTED"
+
+
 class ModelNotReady(TandemError):
     """A model folder is missing or failed verification."""
 

@@ -49,6 +49,7 @@ class GenerationRequest:
     messages: tuple[ChatMessage, ...] | None = None
     top_logprobs: int | None = None  # None: no log-probs; 0: the sampled token's; N: plus N alternatives
     edge_context: EdgeContext | None = None
+    expert: str = ""  # a memory expert (LoRA adapter) the cloud serves; empty: the base model
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,19 @@ class ModelInfo:
     max_concurrent_requests: int
     max_top_logprobs: int
     server_version: str = ""
+    experts: tuple[ExpertInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExpertInfo:
+    """A memory expert the cloud serves: a LoRA adapter that recalls one fact table."""
+
+    name: str
+    domain: str
+    facts: int = 0
+    recall: float = 0.0
+    merged_from: tuple[str, ...] = ()
+    index_questions: tuple[str, ...] = ()  # one per fact, for routing by similarity
 
 
 @dataclass(frozen=True)

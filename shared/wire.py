@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.rpc import inference_pb2 as pb
 from shared.types import (
     CacheHint,
+    ExpertInfo,
     FinishReason,
     GenerationChunk,
     GenerationRequest,
@@ -30,6 +31,8 @@ def request_to_proto(req: GenerationRequest, model: str = "") -> pb.GenerateRequ
     msg = pb.GenerateRequest(request_id=req.request_id, model=model, sampling=sampling)
     if req.top_logprobs is not None:
         msg.top_logprobs = req.top_logprobs
+    if req.expert:
+        msg.expert = req.expert
     if req.messages is not None:
         msg.chat.messages.extend(pb.ChatMessage(role=m.role, content=m.content) for m in req.messages)
     else:
@@ -85,4 +88,8 @@ def model_info_from_proto(m: pb.ModelInfo) -> ModelInfo:
         max_concurrent_requests=m.max_concurrent_requests,
         max_top_logprobs=m.max_top_logprobs,
         server_version=m.server_version,
+        experts=tuple(
+            ExpertInfo(e.name, e.domain, e.facts, e.recall, tuple(e.merged_from), tuple(e.index_questions))
+            for e in m.experts
+        ),
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.errors import InvalidRequest
-from shared.types import BackendStats, GenerationChunk, GenerationRequest, SamplingParams
+from shared.types import BackendStats, ExpertInfo, GenerationChunk, GenerationRequest, SamplingParams
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,8 @@ class EngineDescription:
     model_id: str
     backend: str
     max_context_tokens: int
+    experts: tuple[ExpertInfo, ...] = ()
+    serves_experts: bool = False  # whether this engine can load adapters at all
 
 
 class GenerationBackend(Protocol):

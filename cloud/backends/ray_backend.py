@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import uuid
@@ -28,6 +29,7 @@ BOARD_NAMESPACE = "tandem"
 # Attempts on other replicas when one dies before the stream's first chunk.
 RETRIES_BEFORE_FIRST_CHUNK = 3
 REFRESH_EVERY_S = 1.0
+SERVE_ENV = {"RAY_SERVE_RUN_USER_CODE_IN_SEPARATE_THREAD": "0", "RAY_SERVE_RUN_ROUTER_IN_SEPARATE_LOOP": "0"}
 
 
 class RayBackend:
@@ -45,14 +47,15 @@ class RayBackend:
         described = await self._handle.describe.remote()
         await self._refresh()
         self._refresher = asyncio.create_task(self._refresh_forever())
-        return EngineDescription(
-            model_id=described["model_id"],
-            backend=f"ray/{described['backend']}",
-            max_context_tokens=described["max_context_tokens"],
-        )
+        return dataclasses.replace(described, backend=f"ray/{described.backend}")
 
     def _deploy(self) -> None:
         """Starts (or joins) Ray and Serve, then deploys the replicas; returns once they are up."""
+        # Serve's defaults hop threads per streamed item (user code and the handle's router each on their own
+        # loop); one token per item makes those hops the dispatch cost. Read by Ray at import, and inherited
+        # by a local Ray's workers; joined clusters get them through the replicas' runtime_env.
+        for name, value in SERVE_ENV.items():
+            os.environ.setdefault(name, value)
         import ray
         from ray import serve
 
@@ -60,6 +63,10 @@ class RayBackend:
 
         cfg = self._config
         if not ray.is_initialized():
+            if not cfg.ray_address:
+                # Ray renices its workers (15) to keep its own daemons responsive; here the workers ARE the
+                # engines, and on a small host everything else (front door, clients) would starve them.
+                os.environ.setdefault("RAY_worker_niceness", "0")
             local = {} if cfg.ray_address else {"num_cpus": self._local_cpus(), "include_dashboard": False}
             ray.init(address=cfg.ray_address or None, namespace=BOARD_NAMESPACE, logging_level=logging.WARNING, **local)
             self._started_ray = True
@@ -73,7 +80,11 @@ class RayBackend:
             "health_check_period_s": HEALTH_CHECK_PERIOD_S,
             "health_check_timeout_s": 60,
             "graceful_shutdown_timeout_s": cfg.grace_period_s,
-            "ray_actor_options": {"num_cpus": cfg.replica_cpus, "num_gpus": cfg.replica_gpus},
+            "ray_actor_options": {
+                "num_cpus": cfg.replica_cpus,
+                "num_gpus": cfg.replica_gpus,
+                "runtime_env": {"env_vars": {k: os.environ[k] for k in SERVE_ENV}},
+            },
         }
         if cfg.autoscaling:
             options["autoscaling_config"] = {

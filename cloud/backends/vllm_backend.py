@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from cloud.backends.base import EngineDescription, check_fits_context, strip_double_bos
+from cloud.experts.serving import expert_info, resolve_experts
 from cloud.model_prep import default_model_dir, is_ready
 from shared.cloud_config import CloudConfig
-from shared.errors import BackendFailure, ModelNotReady
+from shared.errors import BackendFailure, InvalidConfig, ModelNotReady
 from shared.types import (
     BackendStats,
     FinishReason,
@@ -47,9 +48,11 @@ class VllmBackend:
         self._engine = None
         self._tokenizer = None
         self._max_context = config.max_model_len
+        self._loras: dict[str, object] = {}  # expert name -> vLLM LoRARequest
 
     async def start(self) -> EngineDescription:
         model = resolve_model(self._config, self._data_dir)
+        experts = await asyncio.to_thread(self._experts, model)
         # vLLM reads these at engine start; set from config so one config tree governs the engine.
         os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(self._config.kv_cache_gib)
         from vllm import AsyncEngineArgs
@@ -67,13 +70,40 @@ class VllmBackend:
             data_parallel_size=self._config.data_parallel_size,
             disable_log_stats=False,  # per-request timestamps give the queue time
             enable_log_requests=False,
+            **self._lora_args(experts),
         )
         self._engine = AsyncLLM.from_engine_args(args, stat_loggers=[])
         self._tokenizer = self._engine.get_tokenizer()
         self._max_context = self._engine.model_config.max_model_len
         return EngineDescription(
-            model_id=model_id_for(self._config, model), backend="vllm", max_context_tokens=self._max_context
+            model_id=model_id_for(self._config, model),
+            backend="vllm",
+            max_context_tokens=self._max_context,
+            experts=tuple(expert_info(m) for m, _ in experts),
+            serves_experts=True,
         )
+
+    def _experts(self, model: str) -> list:
+        if not self._config.experts:
+            return []
+        if not Path(model).is_dir():
+            raise InvalidConfig("experts need a local model folder (the one they were trained on)")
+        from vllm.lora.request import LoRARequest
+
+        experts = resolve_experts(self._config.experts, self._data_dir, Path(model))
+        self._loras = {m.name: LoRARequest(m.name, i + 1, str(path)) for i, (m, path) in enumerate(experts)}
+        return experts
+
+    def _lora_args(self, experts: list) -> dict:
+        """LoRA costs even unused, so it is on only when experts are configured."""
+        if not experts:
+            return {}
+        return {
+            "enable_lora": True,
+            "max_lora_rank": max(m.rank for m, _ in experts),
+            "max_loras": min(self._config.max_loras, len(experts)),
+            "max_cpu_loras": len(experts),
+        }
 
     def _encode(self, request: GenerationRequest) -> list[int]:
         tok = self._tokenizer
@@ -105,10 +135,13 @@ class VllmBackend:
             logprobs=request.top_logprobs,
             output_kind=RequestOutputKind.DELTA,
         )
+        lora = self._loras.get(request.expert) if request.expert else None
         completion_tokens = 0
         queue_ms: float | None = None
         # Cancelling this generator cancels vLLM's, whose handler aborts the request in the engine.
-        async for out in self._engine.generate({"prompt_token_ids": prompt_ids}, params, request_id=request.request_id):
+        async for out in self._engine.generate(
+            {"prompt_token_ids": prompt_ids}, params, request_id=request.request_id, lora_request=lora
+        ):
             comp = out.outputs[0]
             completion_tokens += len(comp.token_ids)
             if queue_ms is None and out.metrics is not None and out.metrics.scheduled_ts:

@@ -32,6 +32,7 @@ from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from edge.pipeline.shaping import DeltaShaper
 from edge.pipeline.share import ShareTracker
 from edge.pipeline.tally import Tally
+from edge.routing.experts import ExpertChoice, ExpertChooser
 from shared.config import CostConfig, EdgeConfig
 from shared.logging_setup import request_id_var
 from shared.types import EdgeContext, GenerationRequest
@@ -49,6 +50,7 @@ class CascadeParts:
     cache: AnswerCache | None = None
     router: RoutePolicy | None = None
     embedder: AsyncEmbedder | None = None
+    experts: ExpertChooser | None = None
 
 
 class Cascade:
@@ -167,7 +169,9 @@ class Cascade:
             edge_context = EdgeContext(draft.text, tally.score or 0.0, self.parts.estimator.name, self.edge_model)
         shaper, sent, done = DeltaShaper(query.is_question), [], None
         cloud_started = time.perf_counter()
-        async with aclosing(self.parts.uplink.stream(self._request(query, edge_context))) as events:
+        tally.expert = await self._expert(vector)
+        request = self._request(query, edge_context, tally.expert)
+        async with aclosing(self.parts.uplink.stream(request)) as events:
             async for event in events:
                 if isinstance(event, UplinkDone):
                     done = event
@@ -199,7 +203,15 @@ class Cascade:
         async for event in self._emit_whole(tally, lambda: tally.edge_answer(done.failure)):
             yield event
 
-    def _request(self, query: Query, edge_context: EdgeContext | None) -> GenerationRequest:
+    async def _expert(self, vector: LazyVector) -> ExpertChoice | None:
+        choice = await self.parts.experts.choose(vector) if self.parts.experts is not None else None
+        if choice is not None:
+            log.info("expert chosen", extra={"expert": choice.name or None, "similarity": choice.similarity})
+        return choice
+
+    def _request(
+        self, query: Query, edge_context: EdgeContext | None, expert: ExpertChoice | None = None
+    ) -> GenerationRequest:
         prompt, messages = query.rendered()
         return GenerationRequest(
             query.request_id,
@@ -208,6 +220,7 @@ class Cascade:
             messages=messages,
             top_logprobs=0 if query.logprobs else None,
             edge_context=edge_context,
+            expert=expert.name if expert else "",
         )
 
     async def _remember(self, query: Query, done: UplinkDone, tally: Tally, vector: LazyVector) -> None:
@@ -221,11 +234,13 @@ class Cascade:
     async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
         """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs
         (which pass `cache_answer=False`: a benchmark's answers must not become its own context)."""
-        async with aclosing(self.parts.uplink.stream(self._request(query, None))) as events:
+        vector = LazyVector(self.parts.embedder, query.text)
+        expert = await self._expert(vector)
+        async with aclosing(self.parts.uplink.stream(self._request(query, None, expert))) as events:
             done = await settle(events)
         if cache_answer:
             tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)
-            await self._remember(query, done, tally, LazyVector(self.parts.embedder, query.text))
+            await self._remember(query, done, tally, vector)
         return done
 
     async def local_draft(self, query: Query, context: list[tuple[str, str]] | None = None) -> Draft:

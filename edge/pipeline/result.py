@@ -25,6 +25,8 @@ class Provenance:
     edge_model: str = ""
     cloud_model: str | None = None
     cloud_replica: str | None = None  # the cloud engine replica that answered, when the cloud runs several
+    expert: str | None = None  # the cloud memory expert the escalation named (None: the base model)
+    expert_similarity: float | None = None  # the routed query's similarity to that expert's nearest fact
 
     @property
     def degraded(self) -> bool:

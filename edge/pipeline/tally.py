@@ -11,6 +11,7 @@ from edge.pipeline.protocols import Draft
 from edge.pipeline.query import Query
 from edge.pipeline.result import CascadeResult, Provenance, ServedBy, Timings, TokenCounts
 from edge.pipeline.shaping import shape_answer
+from edge.routing.experts import ExpertChoice
 from shared.config import CostConfig
 from shared.cost import answer_cost
 from shared.types import GenerationResult, TokenLogprob
@@ -31,6 +32,7 @@ class Tally:
     reasons: list[str] = field(default_factory=list)
     cloud_ms: float = 0.0
     first_chunk_at: float | None = None
+    expert: ExpertChoice | None = None
 
     def mark_first_chunk(self) -> None:
         if self.first_chunk_at is None:
@@ -98,6 +100,8 @@ class Tally:
             edge_model=self.edge_model,
             cloud_model=cloud_model,
             cloud_replica=cloud_replica,
+            expert=self.expert.name or None if self.expert else None,
+            expert_similarity=self.expert.similarity if self.expert else None,
         )
         result = CascadeResult(
             request_id=self.query.request_id,

@@ -59,7 +59,7 @@ class EdgeContext(_message.Message):
     def __init__(self, draft_answer: _Optional[str] = ..., confidence: _Optional[float] = ..., estimator: _Optional[str] = ..., edge_model: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("request_id", "model", "prompt", "chat", "sampling", "top_logprobs", "edge_context")
+    __slots__ = ("request_id", "model", "prompt", "chat", "sampling", "top_logprobs", "edge_context", "expert")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +67,7 @@ class GenerateRequest(_message.Message):
     SAMPLING_FIELD_NUMBER: _ClassVar[int]
     TOP_LOGPROBS_FIELD_NUMBER: _ClassVar[int]
     EDGE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    EXPERT_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     model: str
     prompt: str
@@ -74,7 +75,8 @@ class GenerateRequest(_message.Message):
     sampling: SamplingParams
     top_logprobs: int
     edge_context: EdgeContext
-    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., prompt: _Optional[str] = ..., chat: _Optional[_Union[ChatConversation, _Mapping]] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., top_logprobs: _Optional[int] = ..., edge_context: _Optional[_Union[EdgeContext, _Mapping]] = ...) -> None: ...
+    expert: str
+    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., prompt: _Optional[str] = ..., chat: _Optional[_Union[ChatConversation, _Mapping]] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., top_logprobs: _Optional[int] = ..., edge_context: _Optional[_Union[EdgeContext, _Mapping]] = ..., expert: _Optional[str] = ...) -> None: ...
 
 class TopLogprob(_message.Message):
     __slots__ = ("token_id", "token", "logprob")
@@ -163,7 +165,7 @@ class ModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("model_id", "backend", "max_context_tokens", "max_output_tokens", "max_concurrent_requests", "max_top_logprobs", "server_version")
+    __slots__ = ("model_id", "backend", "max_context_tokens", "max_output_tokens", "max_concurrent_requests", "max_top_logprobs", "server_version", "experts")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     MAX_CONTEXT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -171,6 +173,7 @@ class ModelInfo(_message.Message):
     MAX_CONCURRENT_REQUESTS_FIELD_NUMBER: _ClassVar[int]
     MAX_TOP_LOGPROBS_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    EXPERTS_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     backend: str
     max_context_tokens: int
@@ -178,7 +181,24 @@ class ModelInfo(_message.Message):
     max_concurrent_requests: int
     max_top_logprobs: int
     server_version: str
-    def __init__(self, model_id: _Optional[str] = ..., backend: _Optional[str] = ..., max_context_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., max_concurrent_requests: _Optional[int] = ..., max_top_logprobs: _Optional[int] = ..., server_version: _Optional[str] = ...) -> None: ...
+    experts: _containers.RepeatedCompositeFieldContainer[ExpertInfo]
+    def __init__(self, model_id: _Optional[str] = ..., backend: _Optional[str] = ..., max_context_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., max_concurrent_requests: _Optional[int] = ..., max_top_logprobs: _Optional[int] = ..., server_version: _Optional[str] = ..., experts: _Optional[_Iterable[_Union[ExpertInfo, _Mapping]]] = ...) -> None: ...
+
+class ExpertInfo(_message.Message):
+    __slots__ = ("name", "domain", "facts", "recall", "merged_from", "index_questions")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_FIELD_NUMBER: _ClassVar[int]
+    FACTS_FIELD_NUMBER: _ClassVar[int]
+    RECALL_FIELD_NUMBER: _ClassVar[int]
+    MERGED_FROM_FIELD_NUMBER: _ClassVar[int]
+    INDEX_QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    domain: str
+    facts: int
+    recall: float
+    merged_from: _containers.RepeatedScalarFieldContainer[str]
+    index_questions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., domain: _Optional[str] = ..., facts: _Optional[int] = ..., recall: _Optional[float] = ..., merged_from: _Optional[_Iterable[str]] = ..., index_questions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ServerStatusRequest(_message.Message):
     __slots__ = ()

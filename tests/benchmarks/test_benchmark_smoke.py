@@ -154,6 +154,8 @@ def test_compare_benchmark(tmp_path, vllm_cloud):
         "--concurrency",
         "1",
         "2",
+        "--peers",
+        "vllm-grpc",
         "--cloud-address",
         vllm_cloud.address,
         "--cloud-api-key",
@@ -166,7 +168,10 @@ def test_compare_benchmark(tmp_path, vllm_cloud):
     assert finite(data["edge"]["overhead_ratio"], data["cache"]["cache_hit_http_p50_ms"])
     assert [r["concurrency"] for r in data["cloud"]["rows"]] == [1, 2]
     for row in data["cloud"]["rows"]:
-        assert finite(row["throughput_ratio"], row["added_p50_ms"])
+        assert finite(row["tandem_vs_vllm-grpc"], row["tandem_added_ttft_ms_vs_vllm-grpc"])
+    peers = data["cloud"]["peers"]
+    for c in ("1", "2"):  # JSON keys
+        assert peers["vllm-grpc"][c]["tokens"] == peers["tandem_during_vllm-grpc"][c]["tokens"] == int(c) * 8
 
 
 def test_semantic_cache_benchmark(tmp_path):
@@ -252,3 +257,17 @@ def test_isolation_benchmark(tmp_path):
     run("benchmarks.isolation", "--backend", "llamacpp", "--apps", "2", "--n", "3", "--out", str(out))
     data = json.loads(out.read_text())
     assert data["requests"] == 3 * 4 and data["cross_namespace_answers"] == 0
+
+
+def test_capacity_benchmark(tmp_path, vllm_cloud):
+    out = tmp_path / "capacity.json"
+    run(
+        "benchmarks.capacity",
+        *("--concurrency", "1", "2", "--lengths", "4", "8", "--rounds", "1", "--p99-target-s", "600"),
+        *("--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY, "--out", str(out)),
+    )
+    data = json.loads(out.read_text())
+    assert [(p["answer_tokens"], p["concurrency"]) for p in data["points"]] == [(4, 1), (4, 2), (8, 1), (8, 2)]
+    assert all(p["tokens"] == p["requests"] * p["answer_tokens"] for p in data["points"])
+    assert data["replica_capacity_req_s"] > 0 and data["replicas_needed"] >= 1
+    assert (tmp_path / "capacity.png").stat().st_size > 0

@@ -10,6 +10,7 @@ from cloud.model_prep import default_model_dir
 from edge.uplink.client import CloudClient
 from shared.config import default_data_dir
 from shared.rpc import inference_pb2_grpc
+from tests.cloud.experts_fixture import TrainedExperts, train_experts
 from tests.settings import API_KEY
 
 
@@ -30,3 +31,8 @@ async def stub(vllm_cloud) -> inference_pb2_grpc.InferenceServiceStub:
 def hf_tokenizer():
     """The served model's own tokenizer: an independent count of prompt tokens."""
     return AutoTokenizer.from_pretrained(str(default_model_dir(default_data_dir())))
+
+
+@pytest.fixture(scope="session")
+def trained_experts(hermetic_data_dir, tmp_path_factory) -> TrainedExperts:
+    return train_experts(hermetic_data_dir, tmp_path_factory.mktemp("fact-tables"))

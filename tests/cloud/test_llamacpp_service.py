@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import grpc
+import pytest
+
 from cloud.launcher import CloudProcess
 from edge.uplink.client import CloudClient
 from shared.types import FinishReason, GenerationRequest, SamplingParams
@@ -36,3 +39,10 @@ async def test_llamacpp_backend_streams_same_contract(tmp_path):
             assert max(r.timings.queue_ms for r in results) > 0.0
             for r in results:
                 assert_well_formed(r, top_logprobs=1)
+
+            # llama.cpp loads no adapters: naming a memory expert is refused as unimplemented.
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await client.generate(
+                    GenerationRequest("l-x", SamplingParams(max_tokens=2), prompt="Hi", expert="cities")
+                )
+            assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
