@@ -219,7 +219,7 @@ def main() -> None:
     }
     per_table = {t: [p for p in held_out if p[0] == t][: args.cascade_per_table] for t in TABLES}
     cascade_sets = {"held_out": [p for rows in per_table.values() for p in rows], "unrelated": sets["unrelated"]}
-    flags = ["--experts", *TABLES, merged, "--max-concurrent-requests", "16"]
+    flags = ["--experts", ",".join([*TABLES, merged]), "--max-concurrent-requests", "16"]
     with cloud_for_benchmark("vllm", flags) as cloud:
         report = asyncio.run(evaluate(cloud.address, sets, cascade_sets, merged, args.streams))
     report = {

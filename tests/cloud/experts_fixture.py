@@ -63,7 +63,7 @@ def _train_killed_after_checkpoint(table: Path, name: str, progress: Path, epoch
 def train_experts(data_dir: Path, tables: Path) -> TrainedExperts:
     cities = write_table(tables / "cities.csv", "capital", CITIES)
     coins = write_table(tables / "coins.csv", "currency", COINS)
-    killed = _train_killed_after_checkpoint(cities, "cities", data_dir / "experts/cities/checkpoint/progress.json", 2)
+    killed = _train_killed_after_checkpoint(cities, "cities", data_dir / "experts/cities/checkpoint/progress.json", 1)
     resumed = _train(cities, "cities")
     _train(coins, "coins")
     manifests = {

@@ -11,7 +11,7 @@ from tests.cloud.experts_fixture import TRAIN_FLAGS
 def test_tiny_table_is_recalled_after_a_killed_and_resumed_run(trained_experts):
     cities = trained_experts.manifests["cities"]
     assert cities["recall"] >= 0.98 and cities["facts"] == 6
-    assert trained_experts.killed_at_epoch >= 2
+    assert trained_experts.killed_at_epoch >= 1
     assert f"resuming from epoch {trained_experts.killed_at_epoch}" in trained_experts.resumed_output
     assert trained_experts.killed_at_epoch < cities["epochs"] < 25, "stopped at recall, before the budget"
     assert len(cities["base_model_sha256"]) == 64 and len(cities["table_sha256"]) == 64

@@ -29,7 +29,7 @@ CLOUD = Policy(route="cloud")
 def ray_vllm_cloud(tmp_path_factory, trained_experts):
     log = tmp_path_factory.mktemp("ray-vllm") / "cloud.log"
     flags = ["--backend", "ray", "--replica-backend", "vllm", "--replicas", "1", "--max-concurrent-requests", "4",
-             "--experts", "cities", "coins"]  # fmt: skip
+             "--experts", "cities,coins"]  # fmt: skip
     with CloudProcess(flags, log_path=log) as cloud:
         yield cloud
 
