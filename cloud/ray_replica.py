@@ -84,7 +84,7 @@ class EngineReplica:
             {
                 "replica": self._id,
                 "healthy": self._healthy,
-                "unfinished_requests": stats.unfinished_requests,
+                "engine_requests": stats.unfinished_requests,
                 "served_requests": self._served,
                 "pid": os.getpid(),
                 "node": self._node,

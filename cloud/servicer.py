@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 
 import grpc
 
@@ -125,17 +126,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             max_concurrent_requests=self.limiter.limit,
             max_top_logprobs=self._config.max_top_logprobs,
             server_version=SERVER_VERSION,
-            experts=[
-                pb.ExpertInfo(
-                    name=e.name,
-                    domain=e.domain,
-                    facts=e.facts,
-                    recall=e.recall,
-                    merged_from=list(e.merged_from),
-                    index_questions=list(e.index_questions),
-                )
-                for e in self._engine.experts
-            ],
+            experts=[pb.ExpertInfo(**asdict(e)) for e in self._engine.experts],
         )
 
     async def GetServerStatus(
@@ -152,15 +143,5 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                 for name, u in sorted(self._gate.usage.items())
             ],
             healthy_replicas=stats.healthy_replicas,
-            replicas=[
-                pb.ReplicaStatus(
-                    replica=r.replica,
-                    healthy=r.healthy,
-                    engine_requests=r.unfinished_requests,
-                    served_requests=r.served_requests,
-                    pid=r.pid,
-                    node=r.node,
-                )
-                for r in stats.replicas
-            ],
+            replicas=[pb.ReplicaStatus(**asdict(r)) for r in stats.replicas],
         )

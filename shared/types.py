@@ -141,7 +141,7 @@ class ReplicaStats:
 
     replica: str
     healthy: bool
-    unfinished_requests: int
+    engine_requests: int  # its engine's unfinished requests
     served_requests: int
     pid: int
     node: str

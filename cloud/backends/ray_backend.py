@@ -137,17 +137,7 @@ class RayBackend:
 
     async def _refresh(self) -> None:
         rows = await self._board.snapshot.remote()
-        self._replicas = tuple(
-            ReplicaStats(
-                replica=r["replica"],
-                healthy=r["healthy"],
-                unfinished_requests=r["unfinished_requests"],
-                served_requests=r["served_requests"],
-                pid=r["pid"],
-                node=r["node"],
-            )
-            for r in sorted(rows, key=lambda r: r["replica"])
-        )
+        self._replicas = tuple(ReplicaStats(**r) for r in sorted(rows, key=lambda r: r["replica"]))
 
     async def _refresh_forever(self) -> None:
         while True:
@@ -162,7 +152,7 @@ class RayBackend:
 
     def stats(self) -> BackendStats:
         return BackendStats(
-            unfinished_requests=sum(r.unfinished_requests for r in self._replicas),
+            unfinished_requests=sum(r.engine_requests for r in self._replicas),
             healthy_replicas=sum(r.healthy for r in self._replicas),
             replicas=self._replicas,
         )
