@@ -63,6 +63,7 @@ bench: models
 	$(PY) -m benchmarks.latency
 	$(PY) -m benchmarks.compare
 	$(PY) -m benchmarks.capacity
+	$(PY) -m benchmarks.experts
 	$(PY) -m benchmarks.cloud_streams
 	$(PY) -m benchmarks.edge_logprobs
 	$(PY) -m benchmarks.cache_hits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -28,3 +29,17 @@ def test_malformed_table_is_refused_with_its_line(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert f"{table}:3: field 'answer' is missing or empty" in done.stderr
+
+
+def test_merging_two_experts_writes_one_adapter(trained_experts):
+    merge = [sys.executable, "-m", "cloud.cli", "experts", "merge", "cities", "coins", "--method", "ties"]
+    cmd = [*merge, "--name", "both"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    merged = trained_experts.data_dir / "experts" / "both"
+    assert (merged / "adapter_model.safetensors").is_file() and (merged / "adapter_config.json").is_file()
+    manifest = json.loads((merged / "tandem-expert.json").read_text())
+    assert manifest["merged_from"] == ["cities", "coins"] and manifest["merge_method"] == "ties"
+    assert manifest["facts"] == 12 and len(manifest["index_questions"]) == 12
+    refused = subprocess.run([*merge, "--name", "cities"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 1 and "needs a new name" in refused.stderr
