@@ -26,7 +26,7 @@ from pathlib import Path
 from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
 from benchmarks.loadgen import Target, run_load
 from cloud.backends.vllm_backend import resolve_model
-from cloud.experts.facts import HELD_OUT_PHRASINGS, TRAIN_PHRASINGS, table_hash
+from cloud.experts.facts import HELD_OUT_PHRASINGS, TRAIN_PHRASINGS, Fact, table_hash
 from cloud.experts.merging import merge_experts
 from cloud.experts.store import expert_dir, read_manifest
 from cloud.experts.training import TrainSettings, train_expert
@@ -82,9 +82,8 @@ def questions(tables: dict, phrasings: tuple[str, ...]) -> list[tuple[str, Label
     out = []
     for name, (_, graded) in tables.items():
         for item in graded:
-            for p in phrasings:
-                q = p.format(subject=item.question, relation=item.topic)
-                out.append((name, LabeledItem(item.id, q, item.answers, topic=name)))
+            fact = Fact(item.answers, subject=item.question, relation=item.topic)
+            out += [(name, LabeledItem(item.id, q, item.answers, topic=name)) for q in fact.questions(phrasings)]
     return out
 
 

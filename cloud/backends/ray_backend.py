@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -108,7 +109,7 @@ class RayBackend:
     def _local_cpus(self) -> int:
         """A local Ray gets enough logical CPUs for the replica ceiling (real cores are shared, as with threads)."""
         need = self._config.replica_cpus * self._config.replica_ceiling
-        return max(os.cpu_count() or 1, int(need + 0.999))
+        return max(os.cpu_count() or 1, math.ceil(need))
 
     async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
         from ray.exceptions import RayActorError, RayTaskError
