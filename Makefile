@@ -15,7 +15,7 @@ LLAMA_WHEEL := $(WHEELHOUSE)/.built
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: install models test demo lint proto bench clean
+.PHONY: install models test test-fast demo lint proto config-example bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,23 +41,38 @@ $(STAMP): pyproject.toml $(LLAMA_WHEEL) | $(PY)
 
 install: $(STAMP)
 
+# The default pair (cloud Qwen2.5-Coder-1.5B, edge Qwen2.5-Coder-0.5B) and the fast pair the mechanics tests use
+# (cloud Gemma-3-270M, edge SmolLM2-135M): assembled, checked and, for vLLM, converted once.
 models: install
-	$(VENV)/bin/tandem-cloud prepare-model
+	$(VENV)/bin/tandem-cloud prepare-model --model qwen2.5-coder-1.5b
+	$(VENV)/bin/tandem-cloud prepare-model --model gemma-3-270m
+	$(VENV)/bin/tandem-edge prepare-model --model smollm2-135m
+	$(VENV)/bin/tandem-edge prepare-model --model qwen2.5-coder-0.5b
 
 proto: install
 	$(PY) -m shared.rpc.codegen
 
+# Regenerates shared/tandem.example.toml from the config tree's descriptions and defaults.
+config-example: install
+	env -u TANDEM_DATA_DIR $(PY) -m shared.config_example > shared/tandem.example.toml
+
+# ruff, the import contracts of [tool.importlinter] (layers, no cycles) and mypy over edge/, cloud/, shared/.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
-test: models
-	$(VENV)/bin/ruff check .
+test: models lint
 	$(PY) -m pytest -v
 
-demo: models
-	$(PY) -m edge.demo
+# The tests that need no model, engine or service process (markers in pyproject.toml): under a minute.
+test-fast: install
+	$(PY) -m pytest -q -m "not (vllm or ray or experts or model)"
 
-# Every benchmark with its defaults (about 20 minutes on 2 cores); results in benchmarks/results/.
+demo: models
+	$(PY) -m shared.demo
+
+# Every benchmark with its defaults (about 80 minutes on 2 cores, README "Benchmarks"); results in benchmarks/results/
 bench: models
 	$(PY) -m benchmarks.quality
 	$(PY) -m benchmarks.latency

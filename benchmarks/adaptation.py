@@ -29,14 +29,17 @@ from edge.calibration.curves import accuracy_at_share, cascade_curve, threshold_
 from edge.calibration.labeled import BUILTIN_SETS, builtin
 from edge.calibration.outcomes import Outcome
 from edge.calibration.served import served_scores
+from edge.confidence.estimators import create_estimator
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
 from shared.config import RoutingConfig
 
+MEAN_LOGPROB = create_estimator("mean_logprob")
+
 
 def scores_as_served(policy: KnnRoutePolicy, outcomes: list[Outcome], vectors: np.ndarray) -> np.ndarray:
     """The served decision's scores, with the route policy's current advice for each question."""
-    return served_scores(outcomes, "mean_logprob", [policy.advice_for(v) for v in vectors], policy.config)
+    return served_scores(outcomes, MEAN_LOGPROB, [policy.advice_for(v) for v in vectors], policy.config)
 
 
 def x_cloud_only(scores: np.ndarray, outcomes: list[Outcome], share: float = 0.5) -> float:
@@ -68,11 +71,11 @@ def adapt(
                 escalated = scores_as_served(policy, [o], v[None])[0] < threshold
                 # The app reports on the answer it got: one side labeled.
                 store.add(
-                    o.item.question,
-                    v,
-                    None if escalated else o.edge_correct,
-                    o.cloud_correct if escalated else None,
-                    "feedback",
+                    question=o.item.question,
+                    embedding=v,
+                    edge_correct=None if escalated else o.edge_correct,
+                    cloud_correct=o.cloud_correct if escalated else None,
+                    source="feedback",
                 )
                 policy.refresh()
             given = n
@@ -83,7 +86,7 @@ def adapt(
     return {
         "rows": rows,
         "evaluated_on": len(rest),
-        "logprob_only_x_cloud_only_at_0.50": x_cloud_only(np.array([o.score("mean_logprob") for o in rest]), rest),
+        "logprob_only_x_cloud_only_at_0.50": x_cloud_only(np.array([o.score(MEAN_LOGPROB) for o in rest]), rest),
         "rest_edge_accuracy": float(np.mean([o.edge_correct for o in rest])),
         "rest_cloud_accuracy": float(np.mean([o.cloud_correct for o in rest])),
     }

@@ -10,40 +10,30 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import RESULTS_DIR
-from cloud.launcher import free_port
-from edge.agent import EdgeAgent
-from edge.cache.embeddings import LazyVector
-from edge.pipeline.query import Query
-from shared.config import load_config
+from benchmarks.harness import RESULTS_DIR, edge_agent_for_benchmark
+from benchmarks.stats import percentile
+from edge.core.query import Query
+from shared.launchers import free_port
 
 QUESTIONS = [f"What is the capital of country number {i}?" for i in range(20)]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def measure(n: int) -> list[float]:
-    with tempfile.TemporaryDirectory() as data_dir:
-        # No cloud is needed: every question is a hit.
-        config = load_config(overrides={"data_dir": data_dir, "edge": {"cloud_address": f"127.0.0.1:{free_port()}"}})
-        async with EdgeAgent(config) as agent:
-            cascade = agent.cascade
-            for q in QUESTIONS:
-                query = Query(question=q, style=agent.style)
-                await agent.cache.store(query, "Somewhere", "bench", 3600, {}, LazyVector(agent.embedder, query.text))
-            latencies = []
-            for i in range(n):
-                started = time.perf_counter()
-                result = await cascade.answer(Query(question=QUESTIONS[i % len(QUESTIONS)], style=agent.style))
-                latencies.append((time.perf_counter() - started) * 1000)
-                assert result.served_by == "cache"
+    # No cloud is needed: every question is a hit.
+    async with edge_agent_for_benchmark(f"127.0.0.1:{free_port()}", cache_enabled=True) as agent:
+        namespace = agent.namespace()
+        for q in QUESTIONS:
+            query = Query(question=q, style=namespace.style)
+            await namespace.labeled.seed_cache(query, "Somewhere", "bench")
+        latencies = []
+        for i in range(n):
+            started = time.perf_counter()
+            result = await namespace.answer(Query(question=QUESTIONS[i % len(QUESTIONS)], style=namespace.style))
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert result.served_by == "cache"
     return latencies
 
 
@@ -56,8 +46,8 @@ def main() -> None:
     row = {
         "n": args.n,
         "p50_ms": statistics.median(lat),
-        "p95_ms": percentile(lat, 0.95),
-        "p99_ms": percentile(lat, 0.99),
+        "p95_ms": percentile(lat, 95),
+        "p99_ms": percentile(lat, 99),
     }
     print(
         f"cache hit through the cascade: p50 {row['p50_ms']:.3f} ms, p95 {row['p95_ms']:.3f} ms, "

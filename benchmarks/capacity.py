@@ -8,7 +8,8 @@ and answer lengths (requests/s, tokens/s, p99 latency, load from a separate clie
     replica capacity = the most requests/s one replica served with p99 ≤ target, at the answer length
     replicas         = ⌈ peak requests/s / replica capacity ⌉
 
-Writes benchmarks/results/capacity.json and capacity.png (replicas needed against fleet size).
+Writes benchmarks/results/capacity.json and capacity.png (replicas needed against fleet size). `--points
+earlier.json` projects other fleets from an earlier run's measured points without measuring again.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def measure(address: str, concurrency: list[int], lengths: list[int], rounds: in
     return points
 
 
-def plot(points: list[dict], fleet: Fleet, out: Path) -> None:
+def plot(points: list[dict], fleet: Fleet, capacity: float, out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,20 +89,24 @@ def plot(points: list[dict], fleet: Fleet, out: Path) -> None:
     left.set(xscale="log", xlabel="concurrent streams", ylabel="tokens/s", title="one replica, measured here")
     left.legend()
     devices = [10 ** (k / 4) for k in range(8, 25)]
-    capacity = replica_capacity(points, fleet.answer_tokens, fleet.p99_target_s)
-    for rate in (0.1, 0.3, 0.5):
-        at_rate = dataclasses.replace(fleet, escalation_rate=rate)
-        needed = [replicas_needed(dataclasses.replace(at_rate, devices=int(d)), capacity) for d in devices]
-        right.plot(devices, [n or float("nan") for n in needed], label=f"escalation {rate:.0%}")
-    right.set(
-        xscale="log",
-        yscale="log",
-        xlabel="devices",
-        ylabel="replicas",
-        title=f"{fleet.questions_per_day:g} questions/device/day, {fleet.answer_tokens} tokens, p99 ≤ "
-        f"{fleet.p99_target_s:g} s",
-    )
-    right.legend()
+    if capacity <= 0:
+        right.text(0.5, 0.5, f"no measured load met p99 ≤ {fleet.p99_target_s:g} s:\na faster engine is needed",
+                   ha="center", va="center", transform=right.transAxes)  # fmt: skip
+        right.set_axis_off()
+    else:
+        for rate in (0.1, 0.3, 0.5):
+            at_rate = dataclasses.replace(fleet, escalation_rate=rate)
+            needed = [replicas_needed(dataclasses.replace(at_rate, devices=int(d)), capacity) for d in devices]
+            right.plot(devices, [n or float("nan") for n in needed], label=f"escalation {rate:.0%}")
+        right.set(
+            xscale="log",
+            yscale="log",
+            xlabel="devices",
+            ylabel="replicas",
+            title=f"{fleet.questions_per_day:g} questions/device/day, {fleet.answer_tokens} tokens, p99 ≤ "
+            f"{fleet.p99_target_s:g} s",
+        )
+        right.legend()
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
@@ -119,6 +124,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--cloud-address", default="", help="a running Tandem cloud (one engine) to measure")
     parser.add_argument("--cloud-api-key", default="", help="its API key, if it requires one")
+    parser.add_argument("--points", type=Path, help="project from the points of an earlier run's JSON, not measuring")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "capacity.json")
     args = parser.parse_args()
     if not 0 < args.escalation_rate <= 1:
@@ -128,10 +134,13 @@ def main() -> None:
         args.devices, args.questions_per_day, args.escalation_rate, args.answer_tokens, args.p99_target_s,
         args.peak_factor,
     )  # fmt: skip
-    with contextlib.ExitStack() as stack:
-        flags = ["--max-concurrent-requests", str(max(args.concurrency))]
-        address = args.cloud_address or stack.enter_context(cloud_for_benchmark("vllm", flags)).address
-        points = measure(address, args.concurrency, args.lengths, args.rounds, args.cloud_api_key)
+    if args.points:
+        points = json.loads(args.points.read_text())["points"]
+    else:
+        with contextlib.ExitStack() as stack:
+            flags = ["--max-concurrent-requests", str(max(args.concurrency))]
+            address = args.cloud_address or stack.enter_context(cloud_for_benchmark("vllm", flags)).address
+            points = measure(address, args.concurrency, args.lengths, args.rounds, args.cloud_api_key)
     capacity = replica_capacity(points, fleet.answer_tokens, fleet.p99_target_s)
     needed = replicas_needed(fleet, capacity)
     print(
@@ -150,7 +159,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
-    plot(points, fleet, args.out.with_suffix(".png"))
+    plot(points, fleet, capacity, args.out.with_suffix(".png"))
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
 
 

@@ -14,8 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.harness import RESULTS_DIR
-from cloud.launcher import CloudProcess
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark
 from edge.uplink.client import CloudClient
 from shared.types import GenerationRequest, SamplingParams
 
@@ -60,7 +59,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "cloud_streams.json")
     args = parser.parse_args()
-    with CloudProcess(["--backend", args.backend, "--log-level", "WARNING"]) as cloud:
+    with cloud_for_benchmark(args.backend) as cloud:
         rows = [asyncio.run(measure(cloud.address, c, args.tokens, args.rounds)) for c in args.concurrency]
         startup = cloud.startup_seconds
     print(f"service ready in {startup:.1f} s ({args.backend})")

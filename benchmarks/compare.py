@@ -23,7 +23,8 @@ from llama_cpp import Llama
 from benchmarks.compare_cloud import PEERS, Running, compare_cloud, print_rows
 from benchmarks.daemon_overhead import measure as measure_daemon
 from benchmarks.harness import RESULTS_DIR, quiet_logs
-from edge.local.model import default_edge_gguf
+from edge.local.model import local_gguf
+from shared.config import load_config
 from shared.llama_runtime import LlamaCppRunner
 from shared.prompts import qa_prompt
 from shared.types import SamplingParams
@@ -33,7 +34,8 @@ STORY = "Write a story about a dragon who learns to fly."
 
 
 def compare_edge(tokens: int, rounds: int, threads: int) -> dict:
-    model = default_edge_gguf()
+    config = load_config()
+    model = local_gguf(config.edge.local, config.data_dir)
     runner = LlamaCppRunner(model, n_ctx=1024, n_threads=threads)
     raw = Llama(model_path=str(model), n_ctx=1024, n_threads=threads, logits_all=False, verbose=False)
     ours_s = raw_s = 0.0

@@ -17,8 +17,8 @@ from pathlib import Path
 from benchmarks.harness import cloud_for_benchmark
 from benchmarks.loadgen import Target, run_interleaved, run_load
 from benchmarks.peers import vllm_grpc_server, vllm_openai_server
-from cloud.model_prep import default_model_dir
-from shared.config import default_data_dir
+from cloud.model_prep import model_dir as prepared_dir
+from shared.config import load_config
 
 STORY = "Write a story about a dragon who learns to fly."
 PEERS = ("vllm-openai", "vllm-grpc", "tandem-ray-1", "tandem-ray-2")  # each measured against "tandem"
@@ -71,7 +71,8 @@ def _targets(
 def compare_cloud(peers: list[str], levels: list[int], tokens: int, rounds: int, running: Running) -> dict:
     """Tandem (in-process engine) runs throughout; every other peer is started in turn and measured in rounds
     alternating with Tandem, so each ratio comes from the same minutes of the same machine."""
-    model_dir = default_model_dir(default_data_dir())
+    config = load_config()  # the model Tandem serves: the peers serve the same folder
+    model_dir = prepared_dir(config.data_dir, config.cloud.engine.known_model)
     targets = _targets(model_dir, running)
     start_tandem, aim_tandem = targets["tandem"]
     measured: dict[str, dict[int, dict]] = {}

@@ -18,10 +18,9 @@ import httpx
 
 from benchmarks.harness import RESULTS_DIR
 from edge.agent import EdgeAgent
-from edge.cache.embeddings import LazyVector
-from edge.daemon.launcher import DaemonProcess
-from edge.pipeline.query import Policy, Query
-from shared.config import load_config
+from edge.core.query import Policy, Query
+from shared.cli_flags import edge_config
+from shared.launchers import DaemonProcess
 from shared.service_process import free_port
 
 LOCAL = ["What is the capital of France?", "What is the capital of Germany?", "What is the capital of Spain?"]
@@ -35,15 +34,15 @@ def p50(values: list[float]) -> float:
 
 
 async def in_process(data_dir: str, cloud: str, n: int, threads: int) -> list[float]:
-    config = load_config(overrides={"data_dir": data_dir, "edge": {"cloud_address": cloud, "threads": threads}})
+    config = edge_config(data_dir, cloud_address=cloud, threads=threads)
     async with EdgeAgent(config) as agent:
         for q in CACHED:  # seeds the cache the daemon will serve from
-            query = Query(question=q, style=agent.style)
-            await agent.cache.store(query, "Somewhere", "bench", 3600, {}, LazyVector(agent.embedder, query.text))
+            query = Query(question=q, style=agent.namespace().style)
+            await agent.namespace().labeled.seed_cache(query, "Somewhere", "bench")
         latencies = []
         for i in range(-3, n):  # three warm-up asks, as through HTTP
             started = time.perf_counter()
-            await agent.cascade.answer(Query(question=LOCAL[i % len(LOCAL)], policy=Policy(route="edge")))
+            await agent.namespace().answer(Query(question=LOCAL[i % len(LOCAL)], policy=Policy(route="edge")))
             if i < 0:
                 continue
             latencies.append((time.perf_counter() - started) * 1000)
@@ -74,7 +73,7 @@ def measure(n: int, threads: int) -> dict:
     with tempfile.TemporaryDirectory() as data_dir:
         local_inproc = asyncio.run(in_process(data_dir, cloud, n, threads))
         flags = ["--cloud-address", cloud, "--threads", str(threads), "--log-level", "WARNING"]
-        with DaemonProcess(flags, data_dir=data_dir, startup_timeout_s=120) as daemon:
+        with DaemonProcess(flags, data_dir=data_dir) as daemon:
             through_http(daemon.base_url, LOCAL, 3, "edge")  # warm-up
             local_http = through_http(daemon.base_url, LOCAL, n, "edge")
             cache_http = through_http(daemon.base_url, CACHED, n, "auto", expect="cache")

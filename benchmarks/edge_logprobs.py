@@ -14,7 +14,8 @@ from pathlib import Path
 from llama_cpp import Llama
 
 from benchmarks.harness import RESULTS_DIR
-from edge.local.model import default_edge_gguf
+from edge.local.model import local_gguf
+from shared.config import load_config
 from shared.llama_runtime import LlamaCppRunner
 from shared.prompts import qa_prompt
 from shared.types import SamplingParams
@@ -61,7 +62,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "edge_logprobs.json")
     args = parser.parse_args()
-    model = default_edge_gguf()
+    config = load_config()
+    model = local_gguf(config.edge.local, config.data_dir)
     ours, our_lp = tandem_path(model, args.tokens, args.rounds, args.threads)
     ref, ref_lp = logits_all_path(model, args.tokens, args.rounds, args.threads)
     diffs = [abs(a - b) for x, y in zip(our_lp, ref_lp, strict=True) for a, b in zip(x, y, strict=False)]

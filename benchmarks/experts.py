@@ -19,11 +19,11 @@ import argparse
 import asyncio
 import json
 import random
-import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, edge_agent_for_benchmark, quiet_logs
 from benchmarks.loadgen import Target, run_load
 from cloud.backends.vllm_backend import resolve_model
 from cloud.experts.facts import HELD_OUT_PHRASINGS, TRAIN_PHRASINGS, Fact, table_hash
@@ -31,9 +31,8 @@ from cloud.experts.merging import merge_experts
 from cloud.experts.store import expert_dir, read_manifest
 from cloud.experts.training import TrainSettings, train_expert
 from edge.agent import EdgeAgent
-from edge.cache.embeddings import LazyVector
 from edge.calibration.labeled import LabeledItem, arithmetic, builtin, is_correct, regions
-from edge.pipeline.query import Policy, Query
+from edge.core.query import Policy, Query
 from edge.uplink.client import CloudClient
 from shared.config import load_config
 from shared.prompts import QA_STOP, qa_prompt
@@ -107,7 +106,7 @@ async def cloud_arms(address: str, agent: EdgeAgent, sets: dict, merged: str) ->
         for set_name, pairs in sets.items():
             tables = [t for t, _ in pairs]
             items = [i for _, i in pairs]
-            choices = [await agent.experts.choose(LazyVector(agent.embedder, i.question)) for i in items]
+            choices = [await agent.namespace().labeled.expert_for(i.question) for i in items]
             routed = [c.name if c else "" for c in choices]
             oracle = [t if t in TABLES else "" for t in tables]
             arms = {
@@ -125,14 +124,13 @@ async def cloud_arms(address: str, agent: EdgeAgent, sets: dict, merged: str) ->
     return accuracy, routing
 
 
-async def cascade_arms(address: str, sets: dict, merged: str, data_dir: Path) -> dict:
-    result = {}
+async def cascade_arms(address: str, sets: dict, merged: str) -> dict:
+    result: dict[str, Any] = {}
     for arm, mode in (("cascade_routed", "route"), ("cascade_merged", merged), ("cascade_base", "off")):
-        edge = {"cloud_address": address, "cache_enabled": False, "experts": {"mode": mode}}
-        async with EdgeAgent(load_config(overrides={"data_dir": data_dir / arm, "edge": edge})) as agent:
-            await agent.experts.ready()
+        async with edge_agent_for_benchmark(address, experts_mode=mode) as agent:
+            await agent.experts_ready()
             for set_name, pairs in sets.items():
-                answers = [await agent.cascade.answer(Query(question=i.question)) for _, i in pairs]
+                answers = [await agent.namespace().answer(Query(question=i.question)) for _, i in pairs]
                 correct = [is_correct(a.answer, i) for a, (_, i) in zip(answers, pairs, strict=True)]
                 result.setdefault(set_name, {})[arm] = sum(correct) / len(correct)
                 cloud = sum(a.served_by == "cloud" for a in answers) / len(answers)
@@ -167,20 +165,19 @@ def plot(report: dict, out: Path) -> None:
     for k, arm in enumerate(arms):
         ax.bar([i + k * width for i in range(len(sets))], [report["accuracy"][s][arm] for s in sets], width, label=arm)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(sets))], sets)
-    ax.set(ylabel="accuracy", ylim=(0, 1), title="memory experts: routed vs merged vs base (Gemma-3-270M, vLLM)")
+    base = next(iter(report["experts"].values()))["base_model"]
+    ax.set(ylabel="accuracy", ylim=(0, 1), title=f"memory experts: routed vs merged vs base ({base}, vLLM)")
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
 
 async def evaluate(address: str, sets: dict, cascade_sets: dict, merged: str, streams: list[int]) -> dict:
-    with tempfile.TemporaryDirectory(prefix="tandem-experts-") as tmp:
-        edge = {"cloud_address": address, "cache_enabled": False}
-        async with EdgeAgent(load_config(overrides={"data_dir": tmp, "edge": edge})) as agent:
-            if not await agent.experts.ready():
-                raise RuntimeError("the edge could not list the cloud's experts")
-            accuracy, routing = await cloud_arms(address, agent, sets, merged)
-        cascade = await cascade_arms(address, cascade_sets, merged, Path(tmp))
+    async with edge_agent_for_benchmark(address) as agent:
+        if not await agent.experts_ready():
+            raise RuntimeError("the edge could not list the cloud's experts")
+        accuracy, routing = await cloud_arms(address, agent, sets, merged)
+    cascade = await cascade_arms(address, cascade_sets, merged)
     for name, arms in cascade.items():
         accuracy[name] |= arms
     loop = asyncio.get_running_loop()

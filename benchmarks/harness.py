@@ -6,17 +6,17 @@ import argparse
 import asyncio
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
-from cloud.launcher import CloudProcess, free_port
 from edge.agent import EdgeAgent
 from edge.calibration.labeled import LabeledItem
 from edge.calibration.outcomes import Outcome, collect_outcomes
-from shared.config import load_config
+from shared.cli_flags import edge_config
+from shared.launchers import CloudProcess, free_port
 from shared.logging_setup import configure_logging
 from shared.types import ModelInfo
 
@@ -40,7 +40,7 @@ def add_labeled_run_args(parser: argparse.ArgumentParser) -> None:
 
 
 def run_against_cloud(
-    args: argparse.Namespace, job: Callable[[argparse.Namespace, str], Awaitable[T]], needs_cloud: bool = True
+    args: argparse.Namespace, job: Callable[[argparse.Namespace, str], Coroutine[Any, Any, T]], needs_cloud: bool = True
 ) -> T:
     """Runs `job(args, cloud_address)` against --cloud-address, or a cloud service started for it (none when
     the job only runs the edge: it then gets an address nothing listens on)."""
@@ -61,11 +61,11 @@ def cloud_for_benchmark(backend: str = "vllm", flags: list[str] | None = None) -
 
 
 @contextlib.asynccontextmanager
-async def edge_agent_for_benchmark(cloud_address: str, threads: int = 2, **edge: object) -> AsyncIterator[EdgeAgent]:
-    """An edge agent on a throw-away data dir, answer cache off unless asked for."""
+async def edge_agent_for_benchmark(cloud_address: str, threads: int = 2, **flags: object) -> AsyncIterator[EdgeAgent]:
+    """An edge agent on a throw-away data dir, answer cache off unless asked for ([edge] flags by name)."""
     with tempfile.TemporaryDirectory(prefix="tandem-bench-") as data_dir:
-        overrides = {"cloud_address": cloud_address, "threads": threads, "cache_enabled": False, **edge}
-        async with EdgeAgent(load_config(overrides={"data_dir": data_dir, "edge": overrides})) as agent:
+        flags = {"cloud_address": cloud_address, "threads": threads, "cache_enabled": False, **flags}
+        async with EdgeAgent(edge_config(data_dir, **flags)) as agent:
             yield agent
 
 
@@ -73,8 +73,13 @@ async def label_and_embed(
     agent: EdgeAgent, splits: list[list[LabeledItem]], memo: Path
 ) -> tuple[ModelInfo, list[list[Outcome]], list[np.ndarray]]:
     """Each split's outcomes with both real models (memoized) and its questions' embeddings."""
-    info = await agent.client.model_info()
-    labeled = {"cloud_model": info.model_id, "concurrency": min(8, info.max_concurrent_requests)}
-    outcomes = [await collect_outcomes(agent.cascade, items, memo, **labeled) for items in splits]
-    vectors = [await agent.embedder.embed_many([o.item.question for o in out]) for out in outcomes]
+    info = await agent.cloud_info()
+    namespace, concurrency = agent.namespace(), min(8, info.max_concurrent_requests)
+    outcomes = [await collect_outcomes(namespace, items, memo, cloud=info, concurrency=concurrency) for items in splits]
+    vectors = []
+    for out in outcomes:
+        embedded = await namespace.labeled.embed_many([o.item.question for o in out])
+        if embedded is None:
+            raise RuntimeError("benchmarks embed their questions: keep the router or the semantic cache on")
+        vectors.append(embedded)
     return info, outcomes, vectors

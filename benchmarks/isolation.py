@@ -21,7 +21,7 @@ import httpx
 
 from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
 from edge.calibration.labeled import capitals
-from edge.daemon.launcher import DaemonProcess
+from shared.launchers import DaemonProcess
 
 PREFIX = "What is the capital of "
 
@@ -78,7 +78,7 @@ def main() -> None:
     paraphrases = [(i, p) for i, (_, p) in enumerate(pairs)]
     with cloud_for_benchmark(args.backend) as cloud, tempfile.TemporaryDirectory() as data_dir:
         flags = ["--cloud-address", cloud.address, "--api-keys", keys, "--log-level", "WARNING"]
-        with DaemonProcess(flags, data_dir=data_dir, startup_timeout_s=180) as daemon:
+        with DaemonProcess(flags, data_dir=data_dir) as daemon:
             apps = Apps(daemon.base_url, tokens)
             print(f"app 0 asks {len(pairs)} questions ...", flush=True)
             apps.phase(0, originals, route="cloud")

@@ -20,32 +20,25 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for_benchmark, run_against_cloud
+from benchmarks.stats import latency_summary
 from edge.calibration.curves import cascade_curve, evaluate_threshold, threshold_for_share
 from edge.calibration.labeled import builtin, split
 from edge.calibration.outcomes import Outcome, collect_outcomes, outcome_arrays
-from edge.pipeline.query import Policy, Query
-from shared.config import CostConfig
+from edge.core.query import Policy, Query
+from edge.local.model import load_local_model
+from edge.uplink.client import CloudClient
+from shared.config import CostConfig, TandemConfig
 from shared.cost import answer_cost
-from shared.prompts import qa_prompt
+from shared.prompts import render_question
 from shared.service_process import free_port
 from shared.types import GenerationRequest, SamplingParams
 
 
-def percentiles(values: list[float]) -> dict:
-    if not values:
-        return {"n": 0}
-    a = np.array(values)
-    return {
-        "n": len(values),
-        "p50_ms": float(np.percentile(a, 50)),
-        "p95_ms": float(np.percentile(a, 95)),
-        "p99_ms": float(np.percentile(a, 99)),
-    }
-
-
 def costs_per_1000(outcomes: list[Outcome], escalate: np.ndarray, cost: CostConfig) -> dict:
     edge = np.array([answer_cost(cost, o.edge.seconds, 0, 0) for o in outcomes])
-    cloud = np.array([answer_cost(cost, 0.0, o.cloud.prompt_tokens, o.cloud.completion_tokens) for o in outcomes])
+    cloud = np.array(
+        [answer_cost(cost, 0.0, o.cloud.prompt_tokens, o.cloud.completion_tokens) if o.cloud else 0.0 for o in outcomes]
+    )
     return {
         "edge_only": float(edge.mean() * 1000),
         "cloud_only": float(cloud.mean() * 1000),
@@ -54,58 +47,67 @@ def costs_per_1000(outcomes: list[Outcome], escalate: np.ndarray, cost: CostConf
     }
 
 
-async def ttft(agent, questions: list[str]) -> dict:
+async def ttft(config: TandemConfig, questions: list[str]) -> dict:
+    """First-token latency of each side alone: the raw edge model (its own context) and the cloud RPC."""
     edge, cloud = [], []
-    for q in questions:
-        ids = agent.generator.runner.tokenize(qa_prompt(q))
-        started = time.perf_counter()
-        async with aclosing(agent.generator.runner.astream(ids, SamplingParams(max_tokens=4))) as stream:
-            async for _ in stream:
-                edge.append((time.perf_counter() - started) * 1000)
-                break
-        r = await agent.client.generate(GenerationRequest("ttft", SamplingParams(max_tokens=4), prompt=qa_prompt(q)))
-        cloud.append(r.client_ttft_ms)
-    return {"edge": percentiles(edge), "cloud": percentiles(cloud)}
+    runner = load_local_model(config.edge.local, config.data_dir)
+    try:
+        async with CloudClient.from_config(config.edge.uplink) as client:
+            for q in questions:
+                prompt, messages, _ = render_question(q, config.edge.local.rendering)
+                ids = runner.tokenize_chat(messages) if messages else runner.tokenize(prompt or "")
+                started = time.perf_counter()
+                async with aclosing(runner.astream(ids, SamplingParams(max_tokens=4))) as stream:
+                    async for _ in stream:
+                        edge.append((time.perf_counter() - started) * 1000)
+                        break
+                request = GenerationRequest("ttft", SamplingParams(max_tokens=4), question=q)
+                cloud.append((await client.generate(request)).client_ttft_ms)
+    finally:
+        runner.close()
+    return {"edge": latency_summary(edge), "cloud": latency_summary(cloud)}
 
 
 async def run(args: argparse.Namespace, cloud_address: str) -> dict:
     calibration, evaluation = split(builtin(args.sets.split(",")), seed=args.seed)
     evaluation = evaluation[: args.n]
     async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
-        estimator = agent.config.edge.confidence.estimator
-        cloud_model = (await agent.client.model_info()).model_id
-        cal = await collect_outcomes(agent.cascade, calibration, args.memo, cloud_model=cloud_model)
-        ev = await collect_outcomes(agent.cascade, evaluation, args.memo, cloud_model=cloud_model)
+        estimator = agent.namespace().estimator
+        info = await agent.cloud_info()
+        cal = await collect_outcomes(agent.namespace(), calibration, args.memo, cloud=info)
+        ev = await collect_outcomes(agent.namespace(), evaluation, args.memo, cloud=info)
         threshold = threshold_for_share(cascade_curve(*outcome_arrays(cal, estimator)), 0.5).threshold
         held = evaluate_threshold(*outcome_arrays(ev, estimator), threshold)
         cost = agent.config.cost
         escalate = outcome_arrays(ev, estimator)[0] < threshold
-        first_tokens = await ttft(agent, [i.question for i in evaluation[:20]])
+        first_tokens = await ttft(agent.config, [i.question for i in evaluation[:20]])
 
     paths: dict[str, list[float]] = {"cache": [], "edge": [], "cloud": [], "degraded": []}
     async with edge_agent_for_benchmark(cloud_address, args.threads, cache_enabled=True) as agent:
         policy = Policy(threshold=threshold)
         escalated = []
         for item in evaluation:
-            r = await agent.cascade.answer(Query(question=item.question, policy=policy))
+            r = await agent.namespace().answer(Query(question=item.question, policy=policy))
             paths[r.served_by].append(r.timings.total_ms)
             if r.served_by == "cloud":
                 escalated.append(item.question)
         for question in escalated:
             paths["cache"].append(
-                (await agent.cascade.answer(Query(question=question, policy=policy))).timings.total_ms
+                (await agent.namespace().answer(Query(question=question, policy=policy))).timings.total_ms
             )
-    async with edge_agent_for_benchmark(f"127.0.0.1:{free_port()}", args.threads, breaker_failures=10**6) as agent:
+    async with edge_agent_for_benchmark(
+        f"127.0.0.1:{free_port()}", args.threads, cloud_breaker_failures=10**6
+    ) as agent:
         for item in evaluation[: args.degraded]:
-            r = await agent.cascade.answer(Query(question=item.question, policy=Policy(threshold=1.0)))
+            r = await agent.namespace().answer(Query(question=item.question, policy=Policy(threshold=1.0)))
             paths["degraded"].append(r.timings.total_ms)
 
     return {
         "date": time.strftime("%Y-%m-%d"),
-        "estimator": estimator,
+        "estimator": estimator.name,
         "threshold_for_50pct_cloud_share": threshold,
         "held_out": {"cloud_share": held.cloud_share, "accuracy": held.accuracy},
-        "latency_by_path": {k: percentiles(v) for k, v in paths.items()},
+        "latency_by_path": {k: latency_summary(v) for k, v in paths.items()},
         "time_to_first_token": first_tokens,
         "cost_model": cost.model_dump(),
         "cost_per_1000_queries": costs_per_1000(ev, escalate, cost),

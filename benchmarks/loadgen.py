@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import grpc
 import httpx
-import numpy as np
+
+from benchmarks.stats import percentile
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def summarize(groups: list[list[StreamTiming]], concurrency: int) -> dict:
         "req_s": len(timings) / span,
         "p50_ttft_ms": statistics.median(t.ttft_ms for t in timings),
         "p50_ms": statistics.median(t.total_ms for t in timings),
-        "p99_ms": float(np.percentile([t.total_ms for t in timings], 99)),
+        "p99_ms": percentile((t.total_ms for t in timings), 99),
         "max_ms": max(t.total_ms for t in timings),
     }
 

@@ -13,7 +13,9 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,15 +27,14 @@ from benchmarks.harness import (
     run_against_cloud,
 )
 from edge.agent import EdgeAgent
-from edge.cache.embeddings import LazyVector
-from edge.calibration.curves import accuracy_at_share, cascade_curve, fit_weight, roc_auc
-from edge.calibration.deferral import LogisticDeferral, features
+from edge.calibration.curves import accuracy_at_share, cascade_curve, fit_weight, roc_auc, routellm_metrics
 from edge.calibration.labeled import builtin, normalize_answer, split
 from edge.calibration.outcomes import Memo, Outcome, memoized_edge_run
-from edge.calibration.served import replay_advice
-from edge.confidence.estimators import ESTIMATORS
+from edge.calibration.served import served_scores
+from edge.confidence.estimators import ESTIMATORS, create_estimator
+from edge.confidence.learned import LearnedEstimator
+from edge.core.query import Query
 from edge.pipeline.decision import decide
-from edge.pipeline.query import Query
 from edge.routing.knn import LabeledOutcomes
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy, build_router
@@ -64,7 +65,7 @@ def summarize(outcomes: list[Outcome], extra_scores: dict[str, np.ndarray] | Non
     edge_acc, cloud_acc = float(edge_ok.mean()), float(cloud_ok.mean())
     gain = cloud_ok.astype(int) - edge_ok.astype(int)
     oracle = cascade_curve(-gain.astype(float), edge_ok, cloud_ok)  # escalate where the cloud gains most first
-    result = {
+    result: dict[str, Any] = {
         "questions": len(outcomes),
         "edge_only_accuracy": edge_acc,
         "cloud_only_accuracy": cloud_acc,
@@ -78,17 +79,17 @@ def summarize(outcomes: list[Outcome], extra_scores: dict[str, np.ndarray] | Non
         "oracle_at": {f"{s:.2f}": accuracy_at_share(oracle, s) for s in SHARES},
         "estimators": {},
     }
-    named = {name: np.array([o.score(name) for o in outcomes]) for name in ESTIMATORS} | (extra_scores or {})
+    named = {name: np.array([o.score(create_estimator(name)) for o in outcomes]) for name in ESTIMATORS}
+    named |= extra_scores or {}
     for name, scores in named.items():
         curve = cascade_curve(scores, edge_ok, cloud_ok)
-        reaching = [p for p in curve if p.accuracy >= 0.95 * cloud_acc]
         result["estimators"][name] = {
             "auroc": roc_auc(scores, edge_ok),
             "accuracy_at": {f"{s:.2f}": accuracy_at_share(curve, s) for s in SHARES},
             "x_cloud_only_at": {
                 f"{s:.2f}": accuracy_at_share(curve, s) / cloud_acc if cloud_acc else None for s in SHARES
             },
-            "min_share_for_95pct_cloud_only": min(p.cloud_share for p in reaching) if reaching else None,
+            **routellm_metrics(curve),
             # Pre-generation routes rank at -inf/+inf: their thresholds are written as null.
             "curve": [[p.cloud_share, p.accuracy, p.threshold if math.isfinite(p.threshold) else None] for p in curve],
         }
@@ -122,6 +123,10 @@ def plot(summary: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def _shares(values: Iterable[float | None]) -> str:
+    return "/".join("-" if v is None else f"{v:.2f}" for v in values)
+
+
 def print_table(summary: dict) -> None:
     print(
         f"{summary['questions']} evaluation questions: edge only {summary['edge_only_accuracy']:.3f}, "
@@ -131,16 +136,20 @@ def print_table(summary: dict) -> None:
     print(
         f"{'estimator':<22}{'AUROC':>7}"
         + "".join(f"{'acc@' + s:>10}" for s in summary["random"])
-        + f"{'x cloud@0.50':>14}{'share for 95%':>15}"
+        + f"{'x cloud@0.50':>14}{'share 50/80/95%':>17}{'APGR':>6}"
     )
     for name, est in summary["estimators"].items():
-        share95 = est["min_share_for_95pct_cloud_only"]
+        shares = _shares(est["share_to_reach"].values())
+        apgr = est["gap_recovered"]
         print(
             f"{name:<22}{est['auroc']:>7.3f}"
             + "".join(f"{v:>10.3f}" for v in est["accuracy_at"].values())
             + f"{est['x_cloud_only_at']['0.50'] or float('nan'):>14.3f}"
-            + f"{share95 if share95 is not None else float('nan'):>15.2f}"
+            + f"{shares:>17}{apgr if apgr is not None else float('nan'):>6.2f}"
         )
+    random_shares = next(iter(summary["estimators"].values()))["random_share_to_reach"].values()
+    needed = _shares(random_shares)
+    print(f"random escalation needs cloud share {needed} for 50/80/95 % of cloud-only accuracy")
     print(f"{'random':<22}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["random"].values()))
     print(f"{'oracle':<22}{'':>7}" + "".join(f"{v:>10.3f}" for v in summary["oracle_at"].values()))
 
@@ -150,18 +159,17 @@ async def context_runs(
 ) -> list[Outcome]:
     """Cache as context, as served: the calibration questions' cloud answers go into the agent's answer cache,
     and each evaluation question is re-asked on the edge with the pairs the cascade itself picks."""
+    namespace = agent.namespace()
     for o in calibration:
         if o.cloud is not None:
-            query = Query(question=o.item.question, style=agent.style)
-            await agent.cache.store(
-                query, o.cloud.answer, cloud_model, 3600, {}, LazyVector(agent.embedder, query.text)
-            )
+            query = Query(question=o.item.question, style=namespace.style)
+            await namespace.labeled.seed_cache(query, o.cloud.answer, cloud_model)
     runs = []
     for outcome in evaluation:
-        query = Query(question=outcome.item.question, style=agent.style)
-        context = await agent.cascade.context_for(query)
-        key = f"edge-context|{agent.cascade.edge_model}|{agent.style.max_tokens}|{query.rendered_text(context)}"
-        run = await memoized_edge_run(agent.cascade, memo, key, query, context)
+        query = Query(question=outcome.item.question, style=namespace.style)
+        context = await namespace.context_for(query)
+        key = f"edge-context|{namespace.edge_model}|{namespace.style.max_tokens}|{query.rendered_text(context)}"
+        run = await memoized_edge_run(namespace, memo, key, query, context)
         runs.append(Outcome(outcome.item, run, outcome.cloud))
     return runs
 
@@ -174,7 +182,7 @@ def router_scores(
     cal_edge = np.array([o.edge_correct for o in calibration])
     cal_cloud = np.array([o.cloud_correct for o in calibration])
     knn = build_router(LabeledOutcomes(cal_emb, cal_edge, cal_cloud), RoutingConfig())
-    cal_logprob = np.array([o.score("mean_logprob") for o in calibration])
+    cal_logprob = np.array([o.score(create_estimator("mean_logprob")) for o in calibration])
     weight = fit_weight(cal_logprob, knn.confidence(cal_emb, leave_one_out=True), cal_edge, cal_cloud)
     routing = RoutingConfig(weight=weight)
     store = OutcomeStore(data_dir / "outcomes.sqlite")
@@ -186,7 +194,7 @@ def router_scores(
     advice = [policy.advice_for(v) for v in ev_emb]
     store.close()
     plans = [decide(0.5, advice=a, routing=routing) for a in advice]
-    ev_logprob = np.array([o.score("mean_logprob") for o in evaluation])
+    ev_logprob = np.array([o.score(create_estimator("mean_logprob")) for o in evaluation])
     # Label-free signal: do edge and cloud agree? Recorded, not trusted: a weak cloud makes it misleading.
     agreement = np.array(
         [
@@ -194,16 +202,15 @@ def router_scores(
             for o in evaluation
         ]
     )
-    # A learned deferral rule over the edge answer's signals and the router's advice, fitted on calibration.
-    cal_advice = replay_advice(calibration, cal_emb, cal_emb, routing, leave_one_out=True)
-    deferral = LogisticDeferral().fit(
-        np.stack([features(o, a) for o, a in zip(calibration, cal_advice, strict=True)]), cal_edge.astype(float)
-    )
-    learned = deferral.predict(np.stack([features(o, a) for o, a in zip(evaluation, advice, strict=True)]))
+    # The learned estimator as `estimator = "learned"` serves it: fitted on the calibration split's edge answers
+    # (as calibrate fits it), its score mixed with the router's advice by the served decision.
+    learned_rule = LearnedEstimator.fit([o.edge.steps() for o in calibration], cal_edge, "bench", "bench")
+    learned = served_scores(evaluation, learned_rule, advice, routing)
     scores = {
         "router": np.array([0.5 if a.confidence is None else a.confidence for a in advice]),
         "router+mean_logprob": np.array([p.ranking_score(lp) for p, lp in zip(plans, ev_logprob, strict=True)]),
-        "learned_deferral": learned,
+        "learned": np.array([learned_rule.score(o.edge.steps()) for o in evaluation]),
+        "learned+router": learned,
         "edge_cloud_agreement": agreement,
     }
     straight = np.array([p.route == "cloud" for p in plans])
@@ -233,7 +240,7 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
             agent, [calibration, evaluation], args.memo
         )
         with_context = await context_runs(agent, cal_outcomes, outcomes, info.model_id, Memo(args.memo))
-        edge_model = agent.cascade.edge_model
+        edge_model = agent.namespace().edge_model
         extra, router_info = router_scores(cal_outcomes, outcomes, cal_emb, ev_emb, agent.config.data_dir)
     summary = summarize(outcomes, extra)
     # The context changes the edge's answers too, so its curve is computed on the context runs.

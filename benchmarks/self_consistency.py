@@ -21,28 +21,32 @@ from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for
 from edge.calibration.curves import roc_auc
 from edge.calibration.labeled import builtin, normalize_answer, split
 from edge.calibration.outcomes import Memo, collect_outcomes, memoized_edge_run
-from edge.pipeline.query import Query
+from edge.confidence.estimators import create_estimator
+from edge.core.query import Query
 
 
 async def run(args: argparse.Namespace, cloud_address: str) -> dict:
     evaluation = split(builtin(args.sets.split(",")), seed=args.seed)[1][: args.n]
     memo = Memo(args.memo)
     async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
-        greedy = await collect_outcomes(agent.cascade, evaluation, args.memo, with_cloud=False)
+        greedy = await collect_outcomes(agent.namespace(), evaluation, args.memo)
         agreement, sampled_seconds = [], 0.0
         for outcome in tqdm(greedy, desc=f"{args.k} samples each"):
             agree = 0
             for seed in range(1, args.k + 1):
                 query = Query(
-                    question=outcome.item.question, temperature=args.temperature, seed=seed, style=agent.style
+                    question=outcome.item.question,
+                    temperature=args.temperature,
+                    seed=seed,
+                    style=agent.namespace().style,
                 )
-                key = f"edge-sample|{agent.cascade.edge_model}|{args.temperature}|{seed}|{query.rendered_text()}"
-                sample = await memoized_edge_run(agent.cascade, memo, key, query)
+                key = f"edge-sample|{agent.namespace().edge_model}|{args.temperature}|{seed}|{query.rendered_text()}"
+                sample = await memoized_edge_run(agent.namespace(), memo, key, query)
                 sampled_seconds += sample.seconds
                 agree += normalize_answer(sample.answer) == normalize_answer(outcome.edge.answer)
             agreement.append(agree / args.k)
     edge_ok = np.array([o.edge_correct for o in greedy])
-    logprob = np.array([o.score("mean_logprob") for o in greedy])
+    logprob = np.array([o.score(create_estimator("mean_logprob")) for o in greedy])
     agreement_arr = np.array(agreement)
     greedy_seconds = float(sum(o.edge.seconds for o in greedy))
     return {

@@ -22,11 +22,12 @@ from pathlib import Path
 
 from benchmarks.harness import RESULTS_DIR
 from edge.cache.answer_cache import LayeredAnswerCache
-from edge.cache.embeddings import AsyncEmbedder, LazyVector, SentenceEmbedder
+from edge.cache.embeddings import AsyncEmbedder, SentenceEmbedder
 from edge.cache.store import SqliteCache
 from edge.cache.vector_index import VectorIndex
 from edge.calibration.labeled import capitals
-from edge.pipeline.query import Query
+from edge.core.protocols import LazyVector
+from edge.core.query import Query
 from shared.config import CacheConfig
 
 PARAPHRASES = (
@@ -45,7 +46,7 @@ def question_sets(n: int, seed: int) -> tuple[list[str], list[tuple[str, int]], 
     paraphrases = [(t.format(c=c), i) for i, c in enumerate(cached) for t in PARAPHRASES]
     contrasts = [t.format(c=c) for c in others for t in ("What is the capital of {c}?", *PARAPHRASES)]
     rng = random.Random(seed + 1)
-    sums = set()
+    sums: set[frozenset[int]] = set()
     while len(sums) < n:
         sums.add(frozenset((rng.randint(2, 60), rng.randint(2, 60))))
     for numbers in sorted(sums, key=sorted):
@@ -92,7 +93,9 @@ async def run(n: int, seed: int, threshold: float) -> dict:
         cache = LayeredAnswerCache(store, VectorIndex(embedder.dim), config)
         for i, q in enumerate(canonical):
             query = Query(question=q)
-            await cache.store(query, f"answer {i}", "bench", 3600, {}, LazyVector(embedder, query.text))
+            await cache.store(
+                query, answer=f"answer {i}", model="bench", ttl_s=3600, meta={}, vector=LazyVector(embedder, query.text)
+            )
         guarded = await evaluate(cache, embedder, paraphrases, contrasts)
         # The same cache and threshold without the entity guard: what a plain semantic cache would serve.
         plain = LayeredAnswerCache(store, VectorIndex(embedder.dim), config, guard=lambda a, b: True)

@@ -25,7 +25,7 @@ import openai
 
 from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
 from edge.calibration.labeled import builtin, is_correct, split
-from edge.daemon.launcher import DaemonProcess
+from shared.launchers import DaemonProcess
 
 
 def calibrate(data_dir: str, cloud: list[str], config: Path, target: float, limit: int, sets: str) -> dict:
@@ -54,13 +54,13 @@ def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str
                 reply = client.chat.completions.create(
                     model="tandem", messages=[{"role": "user", "content": item.question}]
                 )
-                tandem = reply.model_extra["tandem"]
+                tandem = (reply.model_extra or {})["tandem"]
                 shifted = any(r.startswith("device") for r in tandem["reasons"])
                 # A degraded answer was meant for the cloud: it counts as escalated, as in the daemon's own share.
                 side = "cloud" if tandem["degraded"] else tandem["served_by"]
                 if tandem["degraded"]:
                     degraded.append(tandem["degraded_reason"])
-                return side, is_correct(reply.choices[0].message.content, item), shifted
+                return side, is_correct(reply.choices[0].message.content or "", item), shifted
 
             degraded: list[str] = []
 
@@ -68,7 +68,7 @@ def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str
             with ThreadPoolExecutor(clients) as pool:
                 answers = list(pool.map(ask, held))
             seconds = time.perf_counter() - started
-            realized = daemon.healthz()["cloud_share"]
+            realized = daemon.healthz()["namespaces"][""]["cloud_share"]
     served = [s for s, _, _ in answers]
     return {
         "target": target,

@@ -24,8 +24,9 @@ import httpx
 import psutil
 
 from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
-from edge.daemon.launcher import DaemonProcess
+from benchmarks.stats import percentile
 from edge.uplink.client import CloudClient
+from shared.launchers import DaemonProcess
 from shared.types import GenerationRequest, SamplingParams
 
 CACHED = [f"What is the capital of {c}?" for c in ("Peru", "Chile", "Kenya", "Ghana", "Nepal", "Laos")]
@@ -45,13 +46,6 @@ def tree_rss_mib(pid: int) -> float:
     return total / 2**20
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def summary(latencies: dict[str, list[float]], errors: dict[str, int], seconds: float) -> dict:
     rows = {}
     for kind in sorted(set(latencies) | set(errors)):
@@ -60,7 +54,7 @@ def summary(latencies: dict[str, list[float]], errors: dict[str, int], seconds: 
             "requests": len(values),
             "errors": errors.get(kind, 0),
             "p50_ms": round(statistics.median(values), 1) if values else None,
-            "p99_ms": round(percentile(values, 0.99), 1) if values else None,
+            "p99_ms": round(percentile(values, 99), 1) if values else None,
         }
     total = sum(len(v) for v in latencies.values())
     return {"kinds": rows, "requests": total, "errors": sum(errors.values()), "req_per_s": round(total / seconds, 2)}
@@ -153,7 +147,7 @@ def main() -> None:
     concurrency = ["--max-concurrent-requests", str(2 * args.clients)]  # the soak measures errors, not the cap
     with cloud_for_benchmark(args.backend, concurrency) as cloud, tempfile.TemporaryDirectory() as data_dir:
         flags = ["--cloud-address", cloud.address, "--threads", str(args.threads), "--log-level", "WARNING"]
-        with DaemonProcess(flags, data_dir=data_dir, startup_timeout_s=180) as daemon:
+        with DaemonProcess(flags, data_dir=data_dir) as daemon:
             for question in CACHED:  # seed the cache: these are cache hits from then on
                 httpx.post(
                     f"{daemon.base_url}/v1/chat/completions",
@@ -165,12 +159,12 @@ def main() -> None:
             print(f"warming up {args.warmup_seconds:.0f} s each ...", flush=True)
             soak_daemon(daemon.base_url, args.clients, args.warmup_seconds)
             asyncio.run(soak_cloud(cloud.address, args.clients, args.warmup_seconds))
-            rss0 = {"daemon": tree_rss_mib(daemon.proc.pid), "cloud": tree_rss_mib(cloud.proc.pid)}
+            rss0 = {"daemon": tree_rss_mib(daemon.pid), "cloud": tree_rss_mib(cloud.pid)}
             print(f"daemon: {args.clients} clients x {args.seconds:.0f} s ...", flush=True)
             daemon_run = soak_daemon(daemon.base_url, args.clients, args.seconds)
             print(f"cloud: {args.clients} clients x {args.seconds:.0f} s ...", flush=True)
             cloud_run = asyncio.run(soak_cloud(cloud.address, args.clients, args.seconds))
-            rss1 = {"daemon": tree_rss_mib(daemon.proc.pid), "cloud": tree_rss_mib(cloud.proc.pid)}
+            rss1 = {"daemon": tree_rss_mib(daemon.pid), "cloud": tree_rss_mib(cloud.pid)}
     report = {
         "clients": args.clients,
         "seconds": args.seconds,

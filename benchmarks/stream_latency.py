@@ -21,9 +21,9 @@ from pathlib import Path
 import httpx
 
 from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
-from edge.daemon.launcher import DaemonProcess
-from edge.pipeline.query import Query
+from edge.core.query import Query
 from edge.uplink.client import CloudClient
+from shared.launchers import DaemonProcess
 from shared.types import GenerationRequest
 
 COUNTRIES = ["Peru", "Chile", "Kenya", "Ghana", "Nepal", "Laos", "Chad", "Mali", "Oman", "Fiji", "Iran", "Cuba"]

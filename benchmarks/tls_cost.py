@@ -19,8 +19,9 @@ from pathlib import Path
 
 from benchmarks.harness import RESULTS_DIR, quiet_logs
 from cloud.certs import write_dev_certs
-from cloud.launcher import CloudProcess, free_port
-from edge.uplink.client import ClientTls, CloudClient
+from edge.uplink.client import CloudClient
+from shared.client_tls import ClientTls
+from shared.launchers import CloudProcess, free_port
 from shared.types import GenerationRequest, SamplingParams
 
 PROMPT = "Write a long story about a lighthouse keeper and the sea."
@@ -64,7 +65,7 @@ def main() -> None:
 
         async def run() -> dict[str, list[tuple]]:
             plain = CloudClient(f"127.0.0.1:{plain_port}", key, timeout_s=300)
-            async with plain as p, cloud.client(key, timeout_s=300) as s:
+            async with plain as p, CloudClient(cloud.address, key, 300, cloud.tls) as s:
                 return await measure(p, s, args.n, args.tokens)
 
         started = time.perf_counter()

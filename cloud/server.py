@@ -19,9 +19,9 @@ from cloud.keys import KeyStore
 from cloud.servicer import InferenceServicer
 from cloud.tenancy import TenantGate, TenantInterceptor
 from cloud.tls import TlsFiles
-from shared.cloud_config import CloudConfig
-from shared.config import TandemConfig
+from shared.config import CloudConfig, TandemConfig
 from shared.errors import InvalidConfig
+from shared.launchers import CLOUD_READY_PREFIX
 from shared.network import is_loopback
 from shared.rpc import inference_pb2, inference_pb2_grpc
 
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name
 # Printed on stdout once serving, so launchers learn the bound port (useful with port 0).
-READY_LINE_PREFIX = "TANDEM_CLOUD_READY"
 GRPC_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
@@ -56,12 +55,12 @@ async def _watch_engine(backend: GenerationBackend, health: HealthServicer, ever
 
 
 def keys_path(config: TandemConfig) -> Path:
-    return Path(config.cloud.keys_file) if config.cloud.keys_file else config.data_dir / "cloud" / "keys.json"
+    return Path(config.cloud.auth.keys_file) if config.cloud.auth.keys_file else config.data_dir / "cloud" / "keys.json"
 
 
 def _refuse_public_plaintext(cloud: CloudConfig) -> None:
     """Plaintext only on loopback unless the operator insists (`insecure`); checked before the engine starts."""
-    if cloud.tls_cert or is_loopback(cloud.host):
+    if cloud.tls.cert or is_loopback(cloud.host):
         return
     if not cloud.insecure:
         raise InvalidConfig(
@@ -74,9 +73,9 @@ def _refuse_public_plaintext(cloud: CloudConfig) -> None:
 def _bind(server: grpc.aio.Server, cloud: CloudConfig) -> int:
     """Binds TLS when configured, plaintext otherwise (already allowed by `_refuse_public_plaintext`)."""
     address = f"{cloud.host}:{cloud.port}"
-    if cloud.tls_cert:
+    if cloud.tls.cert:
         tls = TlsFiles(
-            Path(cloud.tls_cert), Path(cloud.tls_key), Path(cloud.tls_client_ca) if cloud.tls_client_ca else None
+            Path(cloud.tls.cert), Path(cloud.tls.key), Path(cloud.tls.client_ca) if cloud.tls.client_ca else None
         )
         port = server.add_secure_port(address, tls.credentials())
     else:
@@ -123,12 +122,12 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
         "serving",
         extra={
             "address": f"{cloud.host}:{port}",
-            "tls": "mtls" if cloud.tls_client_ca else "tls" if cloud.tls_cert else "off",
+            "tls": "mtls" if cloud.tls.client_ca else "tls" if cloud.tls.cert else "off",
             "auth": gate.required,
             "startup_seconds": round(time.perf_counter() - started, 1),
         },
     )
-    print(f"{READY_LINE_PREFIX} port={port} model={engine.model_id}", flush=True)
+    print(f"{CLOUD_READY_PREFIX} port={port} model={engine.model_id}", flush=True)
 
     watchdog = asyncio.create_task(_watch_engine(backend, health))
     try:

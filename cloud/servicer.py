@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import asdict
 
 import grpc
@@ -14,7 +14,7 @@ from cloud.admission import ConcurrencyLimiter
 from cloud.backends.base import EngineDescription, GenerationBackend
 from cloud.tenancy import TenantGate
 from cloud.validation import RequestLimits, parse_generate_request
-from shared.cloud_config import CloudConfig
+from shared.config import CloudConfig
 from shared.errors import ShuttingDown, TandemError
 from shared.logging_setup import request_id_var
 from shared.rpc import inference_pb2 as pb
@@ -37,21 +37,22 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         self._config = config
         self._limits = RequestLimits(
             model_id=engine.model_id,
-            max_output_tokens=config.max_output_tokens,
-            max_top_logprobs=config.max_top_logprobs,
+            max_output_tokens=config.limits.max_output_tokens,
+            max_top_logprobs=config.limits.max_top_logprobs,
             max_context_tokens=engine.max_context_tokens,
             experts=frozenset(e.name for e in engine.experts),
             serves_experts=engine.serves_experts,
+            prompt_style=config.engine.rendering,
         )
         # Each engine (replica) batches max_concurrent_requests streams.
-        ceiling = config.replica_ceiling if config.backend == "ray" else 1
-        self.limiter = ConcurrencyLimiter(config.max_concurrent_requests * ceiling)
+        ceiling = config.ray.replica_ceiling if config.engine.backend == "ray" else 1
+        self.limiter = ConcurrencyLimiter(config.limits.max_concurrent_requests * ceiling)
         self.served = 0
         self.draining = False
 
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.GenerateResponse]:
+    ) -> AsyncGenerator[pb.GenerateResponse, None]:
         admitted_at = time.perf_counter()
         request_id_var.set(request.request_id or "-")
         try:
@@ -72,7 +73,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             log.exception("generation failed")
             await context.abort(grpc.StatusCode.INTERNAL, "generation failed inside the engine; see server log")
 
-    async def _stream(self, req: GenerationRequest, admitted_at: float) -> AsyncIterator[pb.GenerateResponse]:
+    async def _stream(self, req: GenerationRequest, admitted_at: float) -> AsyncGenerator[pb.GenerateResponse, None]:
         first_token_at: float | None = None
         last: GenerationChunk | None = None
         async for chunk in self._backend.generate(req):
@@ -86,10 +87,10 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         done_at = time.perf_counter()
         ttft_ms = ((first_token_at or done_at) - admitted_at) * 1000
         total_ms = (done_at - admitted_at) * 1000
-        cacheable = (
-            last.finish_reason != FinishReason.ABORT
-            and req.sampling.temperature <= self._config.cacheable_max_temperature
-        )
+        limits = self._config.limits
+        sampled = req.sampling.temperature > limits.cacheable_max_temperature
+        cacheable = last.finish_reason != FinishReason.ABORT and not sampled
+        ttl_s = limits.cache_ttl_seconds
         self.served += 1
         log.info(
             "request served",
@@ -112,7 +113,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                 timings=pb.ServerTimings(
                     queue_ms=last.queue_ms or 0.0, time_to_first_token_ms=ttft_ms, total_ms=total_ms
                 ),
-                cache=pb.CacheHint(cacheable=cacheable, ttl_seconds=self._config.cache_ttl_seconds if cacheable else 0),
+                cache=pb.CacheHint(cacheable=cacheable, ttl_seconds=ttl_s if cacheable else 0),
                 replica=last.replica,
             )
         )
@@ -122,11 +123,12 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             model_id=self._engine.model_id,
             backend=self._engine.backend,
             max_context_tokens=self._engine.max_context_tokens,
-            max_output_tokens=self._config.max_output_tokens,
+            max_output_tokens=self._config.limits.max_output_tokens,
             max_concurrent_requests=self.limiter.limit,
-            max_top_logprobs=self._config.max_top_logprobs,
+            max_top_logprobs=self._config.limits.max_top_logprobs,
             server_version=SERVER_VERSION,
             experts=[pb.ExpertInfo(**asdict(e)) for e in self._engine.experts],
+            prompt_style=self._limits.prompt_style,
         )
 
     async def GetServerStatus(

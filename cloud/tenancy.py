@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import grpc
 
 from cloud.keys import KeyStore
-from shared.cloud_config import CloudConfig
+from shared.config import CloudConfig
 from shared.logging_setup import tenant_var
 from shared.tokens import match_token
 
@@ -64,12 +64,12 @@ class TenantGate:
     """Authentication, quotas and per-tenant counters; pure bookkeeping on one event loop (no locks)."""
 
     def __init__(self, config: CloudConfig, store: KeyStore, clock: Callable[[], float] = time.monotonic) -> None:
-        self._static = [(k.encode(), STATIC_TENANT) for k in config.api_keys]
+        self._static = [(k.encode(), STATIC_TENANT) for k in config.auth.api_keys]
         self._store = store
-        self._mtls = config.mtls_tenant_from_cert and bool(config.tls_client_ca)
-        self._rate = config.tenant_requests_per_s
-        self._burst = config.tenant_burst or max(1.0, 2 * self._rate)
-        self._max_streams = config.tenant_max_streams
+        self._mtls = config.auth.mtls_tenant_from_cert and bool(config.tls.client_ca)
+        self._rate = config.tenants.requests_per_s
+        self._burst = config.tenants.burst or max(1.0, 2 * self._rate)
+        self._max_streams = config.tenants.max_streams
         self._clock = clock
         self._buckets: dict[str, TokenBucket] = {}
         self.usage: dict[str, TenantUsage] = {}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from google.protobuf.message import Message
 from google.protobuf.unknown_fields import UnknownFieldSet
 
 from shared.errors import InvalidRequest, Unimplemented
+from shared.prompts import PromptStyle, render_question
 from shared.rpc import inference_pb2 as pb
 from shared.text_checks import MAX_STOP_CHARS, text_problem
 from shared.types import ChatMessage, EdgeContext, GenerationRequest, SamplingParams
@@ -34,6 +35,7 @@ class RequestLimits:
     max_context_tokens: int
     experts: frozenset[str] = frozenset()
     serves_experts: bool = True  # False: the engine cannot load adapters (llama.cpp)
+    prompt_style: PromptStyle = "few_shot_qa"  # how a bare question is rendered for this model
 
     @property
     def max_input_chars(self) -> int:
@@ -139,9 +141,9 @@ def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> Ge
         raise InvalidRequest(f"unknown model {msg.model!r}; this server serves {limits.model_id!r}")
     kind = msg.WhichOneof("input")
     if kind is None:
-        raise InvalidRequest("request needs one input: prompt or chat")
-    if kind == "prompt" and not _text("prompt", msg.prompt, limits.max_input_chars).strip():
-        raise InvalidRequest("prompt is empty")
+        raise InvalidRequest("request needs one input: prompt, chat or question")
+    if kind in ("prompt", "question") and not _text(kind, getattr(msg, kind), limits.max_input_chars).strip():
+        raise InvalidRequest(f"{kind} is empty")
     if msg.expert and not limits.serves_experts:
         raise Unimplemented("this cloud's engine serves no memory experts (llama.cpp backend); use vllm")
     if msg.expert and msg.expert not in limits.experts:
@@ -150,11 +152,19 @@ def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> Ge
     top_logprobs = msg.top_logprobs if msg.HasField("top_logprobs") else None
     if top_logprobs is not None and top_logprobs > limits.max_top_logprobs:
         raise InvalidRequest(f"top_logprobs={msg.top_logprobs} exceeds this server's cap of {limits.max_top_logprobs}")
+    sampling = _sampling(msg, limits)
+    prompt: str | None = msg.prompt if kind == "prompt" else None
+    messages: tuple[ChatMessage, ...] | None = None
+    if kind == "chat":
+        messages = _messages(msg, limits)
+    elif kind == "question":
+        prompt, messages, stop = render_question(msg.question, limits.prompt_style)
+        sampling = replace(sampling, stop=tuple(dict.fromkeys((*sampling.stop, *stop))))
     return GenerationRequest(
         request_id=_request_id(msg.request_id),
-        sampling=_sampling(msg, limits),
-        prompt=msg.prompt if kind == "prompt" else None,
-        messages=_messages(msg, limits) if kind == "chat" else None,
+        sampling=sampling,
+        prompt=prompt,
+        messages=messages,
         top_logprobs=top_logprobs,
         edge_context=_edge_context(msg),
         expert=msg.expert,

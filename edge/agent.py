@@ -12,29 +12,31 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from edge.cache.answer_cache import LayeredAnswerCache
 from edge.cache.embeddings import AsyncEmbedder
 from edge.cache.store import SqliteCache
 from edge.cache.vector_index import VectorIndex
-from edge.confidence.estimators import create_estimator
+from edge.confidence.estimators import configured_estimator
 from edge.local.generator import LlamaGenerator
 from edge.local.model import load_local_model
+from edge.namespace import AppNamespace, NamespaceParts
 from edge.pipeline.cascade import Cascade, CascadeParts
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
 from edge.routing.experts import ExpertChooser
 from edge.routing.outcome_store import LayeredOutcomes, OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
-from edge.uplink.breaker import CircuitBreaker
+from edge.sqlite_db import StorageReport
+from edge.uplink.breaker import BreakerState, CircuitBreaker
 from edge.uplink.client import CloudClient
 from edge.uplink.uplink import CloudUplink
-from shared.config import TandemConfig
-from shared.config_section import check_namespace
-from shared.experts_config import ROUTE
-from shared.types import ExpertInfo
+from shared.config import ROUTE, TandemConfig
+from shared.config.base import check_namespace
+from shared.types import ExpertInfo, ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -59,19 +61,19 @@ def open_cache(config: TandemConfig, namespace: str = DEFAULT_NAMESPACE) -> Sqli
 
 
 @dataclass(frozen=True)
-class Namespace:
-    """One app's share of the edge: its own cache, outcomes, router and cascade."""
+class AgentStatus:
+    """What the agent's shared parts are doing now (one snapshot; the cloud's own health is asked separately)."""
 
-    name: str
-    store: SqliteCache | None
-    cache: LayeredAnswerCache | None
-    outcomes: OutcomeStore
-    router: KnnRoutePolicy | None
-    cascade: Cascade
+    edge_model: str
+    edge_loaded: bool
+    local_generations: int  # queued or running on the one local model context
+    cloud_address: str
+    circuit: BreakerState
 
 
 class EdgeAgent:
-    """Owns every resource of the edge: `async with EdgeAgent(config) as agent: await agent.cascade.answer(q)`."""
+    """Owns every resource of the edge and hands out app namespaces:
+    `async with EdgeAgent(config) as agent: await agent.namespace().answer(query)`."""
 
     def __init__(
         self,
@@ -81,32 +83,30 @@ class EdgeAgent:
     ) -> None:
         edge = config.edge
         self.config = config
+        self.storage = StorageReport()  # this agent's disk health, for /healthz
         self._closers = contextlib.ExitStack()
         try:
-            runner = load_local_model(edge.local)
-            self._closers.callback(runner.close)
-            self.generator = LlamaGenerator(runner, edge.local.max_local_queue)
+            self._runner = load_local_model(edge.local, config.data_dir)
+            self._closers.callback(self._runner.close)
+            self._generator = LlamaGenerator(self._runner, edge.local.max_local_queue)
             # Calibration writes here; named namespaces read its labeled outcomes, never its feedback.
-            self.calibration = self._closing(OutcomeStore(outcomes_path(config)))
-            self.client = CloudClient.from_config(edge.uplink)
-            self.breaker = CircuitBreaker(edge.uplink.breaker_failures, edge.uplink.breaker_reset_s)
-            self.uplink = CloudUplink(self.client, self.breaker)
+            self._calibration = self._closing(OutcomeStore(outcomes_path(config), storage=self.storage))
+            self._client = CloudClient.from_config(edge.uplink)
+            self._breaker = CircuitBreaker(edge.uplink.breaker_failures, edge.uplink.breaker_reset_s)
+            self._uplink = CloudUplink(self._client, self._breaker)
             # One embedder serves the semantic caches, the routers, expert choice and feedback; none when all are off.
-            self.embedder = None
+            self._embedder: AsyncEmbedder | None = None
             if (edge.cache.enabled and edge.cache.semantic) or edge.routing.enabled or edge.experts.mode == ROUTE:
                 from edge.cache.embeddings import SentenceEmbedder
 
-                self.embedder = AsyncEmbedder(SentenceEmbedder(edge.cache.embed_threads))
-            self.device = device
-            self.experts = ExpertChooser(edge.experts, self._cloud_experts, self.embedder)
-            self.namespaces = {name: self._namespace(name) for name in dict.fromkeys(namespaces)}
-            if not self.namespaces:
+                self._embedder = AsyncEmbedder(SentenceEmbedder(edge.cache.embed_threads))
+            self._device = device
+            self._estimator = configured_estimator(edge, self._generator.model_name)
+            self._experts = ExpertChooser(edge.experts, self._cloud_experts, self._embedder)
+            names = dict.fromkeys(namespaces)
+            if not names:
                 raise ValueError("an edge agent serves at least one namespace")
-            default = next(iter(self.namespaces.values()))
-            # The first namespace's parts, for single-app callers (CLI ask, calibrate, benchmarks).
-            self.store, self.cache, self.outcomes = default.store, default.cache, default.outcomes
-            self.router, self.cascade = default.router, default.cascade
-            self.style = self.cascade.style
+            self._namespaces = {name: self._namespace(name) for name in names}
         except BaseException:
             self._closers.close()
             raise
@@ -115,43 +115,77 @@ class EdgeAgent:
         self._closers.callback(resource.close)
         return resource
 
-    def _namespace(self, name: str) -> Namespace:
+    def _namespace(self, name: str) -> AppNamespace:
         edge = self.config.edge
-        store = self._closing(open_cache(self.config, name)) if edge.cache.enabled else None
+        store = None
+        if edge.cache.enabled:
+            store = self._closing(
+                SqliteCache(cache_path(self.config, name), max_entries=edge.cache.max_entries, storage=self.storage)
+            )
         cache = None
         if store is not None:
-            index = VectorIndex(self.embedder.dim) if self.embedder and edge.cache.semantic else None
+            index = VectorIndex(self._embedder.dim) if self._embedder and edge.cache.semantic else None
             cache = LayeredAnswerCache(store, index, edge.cache)
-        outcomes = self._closing(OutcomeStore(outcomes_path(self.config, name))) if name else self.calibration
+        outcomes = self._calibration
+        if name:
+            outcomes = self._closing(OutcomeStore(outcomes_path(self.config, name), storage=self.storage))
         router = None
         if edge.routing.enabled:
-            router = KnnRoutePolicy(LayeredOutcomes(self.calibration, outcomes) if name else outcomes, edge.routing)
-        parts = CascadeParts(
-            generator=self.generator,
-            estimator=create_estimator(edge.confidence.estimator, edge.confidence.quantile),
-            uplink=self.uplink,
+            source = LayeredOutcomes(self._calibration, outcomes) if name else outcomes
+            router = KnnRoutePolicy(source, edge.routing)
+        stages = CascadeParts(
+            generator=self._generator,
+            estimator=self._estimator,
+            uplink=self._uplink,
             cache=cache,
             router=router,
-            embedder=self.embedder,
-            experts=self.experts,
+            embedder=self._embedder,
+            experts=self._experts,
         )
-        return Namespace(name, store, cache, outcomes, router, Cascade(parts, edge, self.config.cost, self.device))
+        cascade = Cascade(stages, edge, self.config.cost, self._device)
+        return AppNamespace(name, NamespaceParts(cascade, outcomes, store, cache, router), self._embedder)
 
-    def namespace(self, name: str) -> Namespace:
-        return self.namespaces[name]
+    @property
+    def namespaces(self) -> Mapping[str, AppNamespace]:
+        return MappingProxyType(self._namespaces)
+
+    def namespace(self, name: str | None = None) -> AppNamespace:
+        """The named app's namespace; without a name, the first one (the only one of a daemon without tokens)."""
+        return self._namespaces[name] if name is not None else next(iter(self._namespaces.values()))
+
+    def status(self) -> AgentStatus:
+        return AgentStatus(
+            edge_model=self._generator.model_name,
+            edge_loaded=not self._runner.closed,
+            local_generations=self._generator.running,
+            cloud_address=self._client.address,
+            circuit=self._breaker.state,
+        )
+
+    async def cloud_info(self, timeout_s: float = 5.0) -> ModelInfo:
+        """The cloud's model, limits and experts (raises when it cannot be reached)."""
+        return await self._client.model_info(timeout_s=timeout_s)
+
+    async def cloud_status(self):
+        """The cloud's GetServerStatus reply (served requests, tenants, replicas)."""
+        return await self._client.server_status()
+
+    async def experts_ready(self) -> bool:
+        """True once the cloud's experts are listed and embedded (expert routing on)."""
+        return await self._experts.ready()
 
     async def __aenter__(self) -> EdgeAgent:
-        self.experts.warm()
+        self._experts.warm()
         return self
 
     async def _cloud_experts(self) -> tuple[ExpertInfo, ...]:
-        return (await self.client.model_info()).experts
+        return (await self._client.model_info()).experts
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     async def close(self) -> None:
         try:
-            await self.client.close()
+            await self._client.close()
         finally:
             self._closers.close()

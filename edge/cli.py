@@ -9,7 +9,9 @@ import sys
 from dataclasses import asdict
 
 from edge.calibration.command import add_calibrate_parser, calibrate, print_report
-from shared.cli_flags import add_common_flags, add_section_flags, config_from_args
+from edge.core.query import Route
+from edge.local.model import local_gguf
+from shared.cli_flags import accept_config_after_commands, add_common_flags, add_section_flags, config_from_args
 from shared.config import (
     CostConfig,
     DaemonConfig,
@@ -20,6 +22,7 @@ from shared.config import (
 )
 from shared.errors import InvalidRequest, TandemError
 from shared.logging_setup import configure_logging
+from shared.model_registry import MODELS
 
 EXIT_BAD_INPUT = 2
 
@@ -47,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_calibrate_parser(sub)
     cache = sub.add_parser("cache", help="inspect or clear the local answer cache")
     cache.add_argument("action", choices=["stats", "clear"])
+    prep = sub.add_parser("prepare-model", help="find or assemble the local model's GGUF and check its SHA-256")
+    prep.add_argument(
+        "--model",
+        dest="edge.local.model",
+        default=argparse.SUPPRESS,
+        choices=list(MODELS),
+        help="which known model (default: [edge.local] model)",
+    )
+    accept_config_after_commands(sub)
     return parser
 
 
@@ -60,12 +72,13 @@ def read_question(raw: str) -> str:
         raise InvalidRequest(f"standard input is not valid UTF-8 (byte {exc.start})") from exc
 
 
-async def _ask(config: TandemConfig, question: str, route: str, as_json: bool) -> None:
+async def _ask(config: TandemConfig, question: str, route: Route, as_json: bool) -> None:
     from edge.agent import EdgeAgent
-    from edge.pipeline.query import Policy, Query
+    from edge.core.query import Policy, Query
 
     async with EdgeAgent(config) as agent:
-        result = await agent.cascade.answer(Query(question=question, policy=Policy(route=route), style=agent.style))
+        namespace = agent.namespace()
+        result = await namespace.answer(Query(question=question, policy=Policy(route=route), style=namespace.style))
     if as_json:
         print(json.dumps({"answer": result.answer, **result.report()}, indent=2))
     else:
@@ -104,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             from edge.daemon.server import serve
 
             asyncio.run(serve(config))
+        elif args.command == "prepare-model":
+            print(json.dumps({"gguf": str(local_gguf(config.edge.local, config.data_dir))}))
         else:
             _cache(config, args.action)
     except InvalidRequest as exc:

@@ -1,5 +1,5 @@
 """One way to open the edge's SQLite files (WAL, autocommit, shared by threads behind the caller's lock), and
-the process-wide report of how the disk behaves.
+the report of how the disk behaves (one per edge agent, handed to every store it opens).
 
 A file that is not a database, or fails SQLite's quick check, is moved aside and rebuilt empty at start: the
 edge's files hold caches and learned outcomes, which are worth less than a daemon that starts. Failed writes
@@ -51,9 +51,6 @@ class StorageReport:
         }
 
 
-STORAGE = StorageReport()
-
-
 def _intact(path: Path) -> str | None:
     """None when the file is a sound database; otherwise what is wrong with it."""
     try:
@@ -65,23 +62,26 @@ def _intact(path: Path) -> str | None:
     return None if result == "ok" else result
 
 
-def _move_aside(path: Path, problem: str) -> Path:
+def _move_aside(path: Path, problem: str, storage: StorageReport) -> Path:
     aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
     for suffix in ("", "-wal", "-shm"):
         part = path.with_name(path.name + suffix)
         if part.exists():
             part.rename(aside.with_name(aside.name + suffix))
-    STORAGE.recovered.append({"file": str(path), "moved_to": str(aside), "problem": problem})
+    storage.recovered.append({"file": str(path), "moved_to": str(aside), "problem": problem})
     log.error("corrupt SQLite file moved aside and rebuilt", extra={"file": str(path), "problem": problem})
     return aside
 
 
-def open_db(path: Path, schema: str, synchronous: Literal["NORMAL", "FULL"]) -> sqlite3.Connection:
-    """WAL with NORMAL survives process crashes; FULL also survives power loss, at a few ms per commit."""
+def open_db(
+    path: Path, schema: str, synchronous: Literal["NORMAL", "FULL"], storage: StorageReport
+) -> sqlite3.Connection:
+    """WAL with NORMAL survives process crashes; FULL also survives power loss, at a few ms per commit. A corrupt
+    file moved aside is recorded in `storage`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() and (problem := _intact(path)) is not None:
-        _move_aside(path, problem)
+        _move_aside(path, problem, storage)
     db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute(f"PRAGMA synchronous={synchronous}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +67,7 @@ class LlamaCppRunner:
         kwargs = {"n_threads": n_threads} if n_threads > 0 else {}
         self._llm = Llama(model_path=str(model_path), n_ctx=n_ctx, logits_all=False, verbose=False, seed=seed, **kwargs)
         self._seed = seed
+        self.closed = False
         self.model_path = Path(model_path)
         self.n_ctx = self._llm.n_ctx()
         self.n_vocab = self._llm.n_vocab()
@@ -97,6 +98,7 @@ class LlamaCppRunner:
     def close(self) -> None:
         with self._busy:
             self._llm.close()
+            self.closed = True
 
     def tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode(), add_bos=self._llm._model.add_bos_token(), special=False)
@@ -190,7 +192,7 @@ class LlamaCppRunner:
         sampling: SamplingParams,
         top_n: int = 0,
         on_start: Callable[[], None] = lambda: None,
-    ) -> AsyncIterator[StepToken]:
+    ) -> AsyncGenerator[StepToken, None]:
         """Runs `stream` in a worker thread, one request at a time; closing or cancelling stops it within one step.
 
         Consumers that may stop early must close the iterator (`contextlib.aclosing`): a plain `break`

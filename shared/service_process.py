@@ -26,6 +26,7 @@ class ServiceProcess:
     module: str = ""
     args_before_flags: tuple[str, ...] = ()
     ready_prefix: str = ""
+    startup_timeout_s: float = 420.0  # a vLLM engine on 2 cores takes minutes; subclasses that start faster say so
 
     def __init__(
         self,
@@ -33,19 +34,23 @@ class ServiceProcess:
         host: str = "127.0.0.1",
         port: int | None = None,
         env: dict[str, str] | None = None,
-        startup_timeout_s: float = 420.0,
         log_path: Path | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.flags = list(flags or [])
         self.env = {**os.environ, **(env or {})}
-        self.startup_timeout_s = startup_timeout_s
         self.log_path = log_path
         self.proc: subprocess.Popen[str] | None = None
         self.startup_seconds = 0.0
         self.log_tail: deque[str] = deque(maxlen=200)
         self._ready = threading.Event()
+
+    @property
+    def pid(self) -> int:
+        if self.proc is None:
+            raise RuntimeError(f"{self.module} is not started")
+        return self.proc.pid
 
     @property
     def address(self) -> str:

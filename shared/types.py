@@ -41,7 +41,8 @@ class EdgeContext:
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """One generation: exactly one of `prompt` and `messages` is set."""
+    """One generation: exactly one of `prompt`, `messages` and `question` is set (a question only on the edge's
+    way out: the cloud renders it for its own model)."""
 
     request_id: str
     sampling: SamplingParams
@@ -50,6 +51,7 @@ class GenerationRequest:
     top_logprobs: int | None = None  # None: no log-probs; 0: the sampled token's; N: plus N alternatives
     edge_context: EdgeContext | None = None
     expert: str = ""  # a memory expert (LoRA adapter) the cloud serves; empty: the base model
+    question: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class ModelInfo:
     max_top_logprobs: int
     server_version: str = ""
     experts: tuple[ExpertInfo, ...] = ()
+    prompt_style: str = "few_shot_qa"  # how the server renders a bare question
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ def request_to_proto(req: GenerationRequest, model: str = "") -> pb.GenerateRequ
         msg.expert = req.expert
     if req.messages is not None:
         msg.chat.messages.extend(pb.ChatMessage(role=m.role, content=m.content) for m in req.messages)
+    elif req.question is not None:
+        msg.question = req.question
     else:
         msg.prompt = req.prompt or ""
     if req.edge_context is not None:
@@ -92,4 +94,5 @@ def model_info_from_proto(m: pb.ModelInfo) -> ModelInfo:
             ExpertInfo(e.name, e.domain, e.facts, e.recall, tuple(e.merged_from), tuple(e.index_questions))
             for e in m.experts
         ),
+        prompt_style=m.prompt_style or "few_shot_qa",
     )

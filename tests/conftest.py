@@ -6,14 +6,23 @@ import os
 
 import pytest
 
-from cloud.launcher import CloudProcess
 from shared.config import default_data_dir
-from tests.settings import SERVER_FLAGS
+from shared.launchers import CloudProcess
+from tests.settings import MECHANICS_CLOUD_MODEL, MECHANICS_EDGE_MODEL, SERVER_FLAGS
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 # Prepared once by `make models` into the user's data dir; linked in, never written by the tests.
 PREPARED = ("models", "gguf")
+# What a test needs, read from the fixtures it uses; modules that start engines themselves mark it at the top.
+MARKER_OF_FIXTURE = {"vllm_cloud": "vllm", "trained_experts": "experts"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in MARKER_OF_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -25,6 +34,9 @@ def hermetic_data_dir(tmp_path_factory):
             (data_dir / name).symlink_to(default_data_dir() / name)
     patch = pytest.MonkeyPatch()
     patch.setenv("TANDEM_DATA_DIR", str(data_dir))
+    # Mechanics are tested on the fast pair; tests of the default pair name theirs (tests/settings.py).
+    patch.setenv("TANDEM_CLOUD__ENGINE__KNOWN_MODEL", MECHANICS_CLOUD_MODEL)
+    patch.setenv("TANDEM_EDGE__LOCAL__MODEL", MECHANICS_EDGE_MODEL)
     yield data_dir
     patch.undo()
 

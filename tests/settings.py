@@ -1,6 +1,11 @@
 """Settings of the shared test cloud service, imported by tests that assert against them."""
 
+from shared.model_registry import GEMMA, SMOLLM2
+
 API_KEY = "test-key-7f3a"
+# What every cloud and edge the tests start runs unless a test names another: the fast pair.
+MECHANICS_CLOUD_MODEL = GEMMA
+MECHANICS_EDGE_MODEL = SMOLLM2
 MAX_CONCURRENT = 4
 MAX_OUTPUT_TOKENS = 256
 AUTH = (("authorization", f"Bearer {API_KEY}"),)

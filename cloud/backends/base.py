@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,7 +26,7 @@ class GenerationBackend(Protocol):
         """Loads the model; returns what it serves."""
         ...
 
-    def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+    def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
         """Streams deltas; the last chunk has `finish_reason` set and the token counts.
 
         Raises InvalidRequest before the first chunk when the prompt does not fit the context.

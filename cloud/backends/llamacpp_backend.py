@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from pathlib import Path
 
 from cloud.backends.base import EngineDescription, check_fits_context
-from cloud.model_prep import default_gguf_path
-from shared.cloud_config import CloudConfig
+from shared.config import CloudConfig
 from shared.errors import BackendFailure
 from shared.llama_runtime import LlamaCppRunner
+from shared.model_files import model_gguf
 from shared.types import BackendStats, GenerationChunk, GenerationRequest, TokenLogprob
 
 
@@ -28,14 +28,13 @@ class LlamaCppBackend:
         self._in_flight = 0
 
     async def start(self) -> EngineDescription:
-        path = Path(self._config.gguf_path) if self._config.gguf_path else default_gguf_path(self._data_dir)
-        self._runner = await asyncio.to_thread(
-            LlamaCppRunner, path, self._config.max_model_len, self._config.threads, self._config.seed
-        )
-        model_id = self._config.served_model_id or path.stem
+        engine = self._config.engine
+        path = Path(engine.gguf_path) if engine.gguf_path else model_gguf(self._data_dir, engine.known_model)
+        self._runner = await asyncio.to_thread(LlamaCppRunner, path, engine.max_model_len, engine.threads, engine.seed)
+        model_id = self._config.engine.served_model_id or path.stem
         return EngineDescription(model_id=model_id, backend="llamacpp", max_context_tokens=self._runner.n_ctx)
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
         runner = self._runner
         if runner is None:
             raise BackendFailure("engine not started")

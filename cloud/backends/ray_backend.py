@@ -15,11 +15,12 @@ import logging
 import math
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import Any
 
 from cloud.backends.base import EngineDescription
-from shared.cloud_config import CloudConfig
+from shared.config import CloudConfig
 from shared.errors import BackendFailure, EngineUnavailable, TandemError
 from shared.types import BackendStats, GenerationChunk, GenerationRequest, ReplicaStats
 
@@ -37,8 +38,8 @@ class RayBackend:
     def __init__(self, config: CloudConfig, data_dir: Path) -> None:
         self._config = config
         self._data_dir = data_dir
-        self._handle = None
-        self._board = None
+        self._handle: Any = None  # Ray Serve's handle and the board actor, untyped here (mypy skips ray)
+        self._board: Any = None
         self._started_ray = False
         self._replicas: tuple[ReplicaStats, ...] = ()
         self._refresher: asyncio.Task | None = None
@@ -60,58 +61,59 @@ class RayBackend:
         import ray
         from ray import serve
 
-        from cloud.ray_replica import HEALTH_CHECK_PERIOD_S, EngineReplica, ReplicaBoard
+        from cloud.backends.ray_replica import HEALTH_CHECK_PERIOD_S, EngineReplica, ReplicaBoard
 
         cfg = self._config
         if not ray.is_initialized():
-            if not cfg.ray_address:
+            if not cfg.ray.ray_address:
                 # Ray renices its workers (15) to keep its own daemons responsive; here the workers ARE the
                 # engines, and on a small host everything else (front door, clients) would starve them.
                 os.environ.setdefault("RAY_worker_niceness", "0")
-            local = {} if cfg.ray_address else {"num_cpus": self._local_cpus(), "include_dashboard": False}
-            ray.init(address=cfg.ray_address or None, namespace=BOARD_NAMESPACE, logging_level=logging.WARNING, **local)
+            local = {} if cfg.ray.ray_address else {"num_cpus": self._local_cpus(), "include_dashboard": False}
+            address = cfg.ray.ray_address or None
+            ray.init(address=address, namespace=BOARD_NAMESPACE, logging_level=logging.WARNING, **local)
             self._started_ray = True
         board_name = f"tandem-board-{uuid.uuid4().hex[:8]}"
-        self._board = ReplicaBoard.options(name=board_name, namespace=BOARD_NAMESPACE).remote()
+        self._board = ReplicaBoard.options(name=board_name, namespace=BOARD_NAMESPACE).remote()  # type: ignore[attr-defined]
         serve.start(proxy_location="Disabled", logging_config={"log_level": "WARNING"})
         options: dict = {
             "name": "engine",
             # The engine batches: let Serve hand each replica as many streams as the engine schedules at once.
-            "max_ongoing_requests": cfg.max_concurrent_requests,
+            "max_ongoing_requests": cfg.limits.max_concurrent_requests,
             "health_check_period_s": HEALTH_CHECK_PERIOD_S,
             "health_check_timeout_s": 60,
             "graceful_shutdown_timeout_s": cfg.grace_period_s,
             "ray_actor_options": {
-                "num_cpus": cfg.replica_cpus,
-                "num_gpus": cfg.replica_gpus,
+                "num_cpus": cfg.ray.replica_cpus,
+                "num_gpus": cfg.ray.replica_gpus,
                 "runtime_env": {"env_vars": {k: os.environ[k] for k in SERVE_ENV}},
             },
         }
-        if cfg.autoscaling:
+        if cfg.ray.autoscaling:
             options["autoscaling_config"] = {
-                "min_replicas": max(cfg.min_replicas, 1),
-                "max_replicas": cfg.max_replicas,
-                "target_ongoing_requests": cfg.target_ongoing_requests,
-                "upscale_delay_s": cfg.upscale_delay_s,
-                "downscale_delay_s": cfg.downscale_delay_s,
+                "min_replicas": max(cfg.ray.min_replicas, 1),
+                "max_replicas": cfg.ray.max_replicas,
+                "target_ongoing_requests": cfg.ray.target_ongoing_requests,
+                "upscale_delay_s": cfg.ray.upscale_delay_s,
+                "downscale_delay_s": cfg.ray.downscale_delay_s,
                 "metrics_interval_s": 1.0,
                 "look_back_period_s": 2.0,
             }
         else:
-            options["num_replicas"] = cfg.replicas
+            options["num_replicas"] = cfg.ray.replicas
         app = serve.deployment(EngineReplica).options(**options)
         bound = app.bind(cfg.model_dump(), str(self._data_dir), board_name, BOARD_NAMESPACE)
-        log.info("deploying engine replicas on Ray Serve", extra={"replicas": cfg.replica_ceiling})
+        log.info("deploying engine replicas on Ray Serve", extra={"replicas": cfg.ray.replica_ceiling})
         # Serve's per-call access log would repeat every request the servicer already logs.
         quiet = {"enable_access_log": False, "log_level": "WARNING"}
         self._handle = serve.run(bound, name=APP_NAME, route_prefix=None, logging_config=quiet)
 
     def _local_cpus(self) -> int:
         """A local Ray gets enough logical CPUs for the replica ceiling (real cores are shared, as with threads)."""
-        need = self._config.replica_cpus * self._config.replica_ceiling
+        need = self._config.ray.replica_cpus * self._config.ray.replica_ceiling
         return max(os.cpu_count() or 1, math.ceil(need))
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
         from ray.exceptions import RayActorError, RayTaskError
 
         if self._handle is None:

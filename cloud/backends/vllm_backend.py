@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import Any
 
 from cloud.backends.base import EngineDescription, check_fits_context, strip_double_bos
 from cloud.experts.serving import expert_info, resolve_experts
-from cloud.model_prep import default_model_dir, is_ready
-from shared.cloud_config import CloudConfig
+from cloud.model_prep import is_ready, model_dir
+from shared.config import CloudConfig
 from shared.errors import BackendFailure, InvalidConfig, ModelNotReady
 from shared.types import (
     BackendStats,
@@ -28,46 +29,50 @@ _FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH, "abort": Fi
 
 
 def resolve_model(config: CloudConfig, data_dir: Path) -> str:
-    """The configured model, or the prepared default; refuses an unverified default."""
-    if config.model:
-        return config.model
-    model_dir = default_model_dir(data_dir)
-    if not is_ready(model_dir):
-        raise ModelNotReady(f"default model not prepared at {model_dir}: run `tandem-cloud prepare-model`")
-    return str(model_dir)
+    """The configured folder, or the known model's prepared one; refuses an unverified folder."""
+    engine = config.engine
+    if engine.model:
+        return engine.model
+    folder = model_dir(data_dir, engine.known_model)
+    if not is_ready(folder):
+        raise ModelNotReady(
+            f"{engine.known_model} is not prepared at {folder}: run "
+            f"`tandem-cloud prepare-model --model {engine.known_model}`"
+        )
+    return str(folder)
 
 
 def model_id_for(config: CloudConfig, model: str) -> str:
-    return config.served_model_id or (Path(model).name if Path(model).exists() else model)
+    return config.engine.served_model_id or (Path(model).name if Path(model).exists() else model)
 
 
 class VllmBackend:
     def __init__(self, config: CloudConfig, data_dir: Path) -> None:
         self._config = config
         self._data_dir = data_dir
-        self._engine = None
-        self._tokenizer = None
-        self._max_context = config.max_model_len
+        self._engine: Any = None  # vLLM's AsyncLLM and tokenizer, untyped here (mypy skips vllm)
+        self._tokenizer: Any = None
+        self._max_context = config.engine.max_model_len
         self._loras: dict[str, object] = {}  # expert name -> vLLM LoRARequest
 
     async def start(self) -> EngineDescription:
         model = resolve_model(self._config, self._data_dir)
         experts = await asyncio.to_thread(self._experts, model)
         # vLLM reads these at engine start; set from config so one config tree governs the engine.
-        os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(self._config.kv_cache_gib)
+        os.environ["VLLM_CPU_KVCACHE_SPACE"] = str(self._config.engine.kv_cache_gib)
         from vllm import AsyncEngineArgs
         from vllm.v1.engine.async_llm import AsyncLLM
 
         args = AsyncEngineArgs(
             model=model,
             served_model_name=model_id_for(self._config, model),
-            max_model_len=self._config.max_model_len,
-            max_logprobs=max(self._config.max_top_logprobs, 1),
-            dtype=self._config.dtype,
-            seed=self._config.seed,
-            gpu_memory_utilization=self._config.gpu_memory_utilization,
-            max_num_seqs=self._config.max_concurrent_requests,
-            data_parallel_size=self._config.data_parallel_size,
+            max_model_len=self._config.engine.max_model_len,
+            max_logprobs=max(self._config.limits.max_top_logprobs, 1),
+            dtype=self._config.engine.dtype,
+            seed=self._config.engine.seed,
+            gpu_memory_utilization=self._config.engine.gpu_memory_utilization,
+            max_num_seqs=self._config.limits.max_concurrent_requests,
+            data_parallel_size=self._config.engine.data_parallel_size,
             disable_log_stats=False,  # per-request timestamps give the queue time
             enable_log_requests=False,
             **self._lora_args(experts),
@@ -84,13 +89,13 @@ class VllmBackend:
         )
 
     def _experts(self, model: str) -> list:
-        if not self._config.experts:
+        if not self._config.experts.serve:
             return []
         if not Path(model).is_dir():
             raise InvalidConfig("experts need a local model folder (the one they were trained on)")
         from vllm.lora.request import LoRARequest
 
-        experts = resolve_experts(self._config.experts, self._data_dir, Path(model))
+        experts = resolve_experts(self._config.experts.serve, self._data_dir, Path(model))
         self._loras = {m.name: LoRARequest(m.name, i + 1, str(path)) for i, (m, path) in enumerate(experts)}
         return experts
 
@@ -101,7 +106,7 @@ class VllmBackend:
         return {
             "enable_lora": True,
             "max_lora_rank": max(m.rank for m, _ in experts),
-            "max_loras": min(self._config.max_loras, len(experts)),
+            "max_loras": min(self._config.experts.max_loras, len(experts)),
             "max_cpu_loras": len(experts),
         }
 
@@ -117,7 +122,7 @@ class VllmBackend:
             text = request.prompt or ""
         return strip_double_bos(tok.encode(text), tok.bos_token_id)
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
         from vllm import SamplingParams
         from vllm.sampling_params import RequestOutputKind
 

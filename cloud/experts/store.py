@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from shared.config_section import check_name
+from shared.config.base import check_name
 from shared.errors import InvalidRequest
 from shared.files import write_atomic
 

@@ -162,7 +162,8 @@ def train_expert(
         epochs=epoch,
         training_seconds=round(seconds, 1),
         rank=settings.rank,
-        **identity,
+        table_sha256=identity["table_sha256"],
+        base_model_sha256=identity["base_model_sha256"],
     )
     manifest.write(out)
     shutil.rmtree(checkpoint, ignore_errors=True)

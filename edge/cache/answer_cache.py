@@ -9,14 +9,12 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 
-from edge.cache.embeddings import LazyVector
 from edge.cache.entities import same_entities
-from edge.cache.keys import normalize_text
 from edge.cache.store import CachedAnswer, CacheStore
 from edge.cache.vector_index import VectorIndex
-from edge.pipeline.protocols import CacheHit
-from edge.pipeline.query import Query
-from edge.sqlite_db import STORAGE
+from edge.core.keys import normalize_text
+from edge.core.protocols import CacheHit, LazyVector
+from edge.core.query import Query
 from shared.config import CacheConfig
 
 
@@ -59,25 +57,27 @@ class LayeredAnswerCache:
             return False
         return self.guard(query.text, candidate.meta.get("question", candidate.question))
 
-    async def store(self, query: Query, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector) -> None:
+    async def store(
+        self, query: Query, *, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector
+    ) -> None:
         embedding = await vector.get() if self.index is not None else None
         meta = {**meta, "question": query.text, "params": query.params_key}
         try:
             gone = await asyncio.to_thread(
                 self.exact.put,
-                query.key,
-                normalize_text(query.text),
-                answer,
-                model,
-                meta.get("edge_confidence"),
-                meta,
-                ttl_s,
-                embedding,
+                key=query.key,
+                question=normalize_text(query.text),
+                answer=answer,
+                model=model,
+                confidence=meta.get("edge_confidence"),
+                meta=meta,
+                ttl_s=ttl_s,
+                embedding=embedding,
             )
         except (sqlite3.Error, OSError) as exc:  # a full disk costs the cache entry, never the answer
-            STORAGE.failed("cache", exc)
+            self.exact.storage.failed("cache", exc)
             return
-        STORAGE.ok()
+        self.exact.storage.ok()
         if self.index is not None:
             self.index.remove(gone)
             if embedding is not None:

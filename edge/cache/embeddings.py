@@ -77,30 +77,3 @@ class AsyncEmbedder:
 
     async def embed_many(self, texts: list[str]) -> np.ndarray:
         return await asyncio.to_thread(self._embedder.embed, texts)
-
-
-class LazyVector:
-    """A query's embedding, computed on first use and shared by every later one (cache, router, context).
-
-    An exact cache hit never asks for it, so it costs nothing there.
-    """
-
-    def __init__(self, embedder: AsyncEmbedder | None, text: str) -> None:
-        self._embedder = embedder
-        self.text = text
-        self._value: np.ndarray | None = None
-
-    @property
-    def available(self) -> bool:
-        return self._embedder is not None or self._value is not None
-
-    async def get(self) -> np.ndarray | None:
-        if self._value is None and self._embedder is not None:
-            self._value = await self._embedder.embed(self.text)
-        return self._value
-
-    @classmethod
-    def of(cls, vector: np.ndarray) -> LazyVector:
-        known = cls(None, "")
-        known._value = vector
-        return known

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from edge.sqlite_db import STORAGE, open_db
+from edge.sqlite_db import StorageReport, open_db
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -53,12 +53,15 @@ class CacheStats:
 
 
 class CacheStore(Protocol):
+    storage: StorageReport  # where failed writes are reported
+
     def get(self, key: str) -> CachedAnswer | None: ...
 
     def peek(self, key: str) -> CachedAnswer | None: ...
 
     def put(
         self,
+        *,
         key: str,
         question: str,
         answer: str,
@@ -81,12 +84,15 @@ class CacheStore(Protocol):
 class SqliteCache:
     """One connection guarded by a lock; calls take well under a millisecond on local disk."""
 
-    def __init__(self, path: Path, max_entries: int = 10_000, clock=time.time) -> None:
+    def __init__(
+        self, path: Path, *, max_entries: int = 10_000, clock=time.time, storage: StorageReport | None = None
+    ) -> None:
         self.path = Path(path)
+        self.storage = storage or StorageReport()
         self.max_entries = max_entries
         self._clock = clock
         self._lock = threading.Lock()
-        self._db = open_db(self.path, _SCHEMA, "NORMAL")  # a lost answer is re-asked: no need for FULL
+        self._db = open_db(self.path, _SCHEMA, "NORMAL", self.storage)  # a lost answer is re-asked: no need for FULL
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(answers)")}
         if "embedding" not in columns:  # a cache written before semantic matching existed
             self._db.execute("ALTER TABLE answers ADD COLUMN embedding BLOB")
@@ -118,12 +124,13 @@ class SqliteCache:
             try:
                 self._db.execute("UPDATE answers SET last_used = ?, hits = hits + 1 WHERE key = ?", (now, key))
             except sqlite3.Error as exc:  # the answer was read; its LRU touch is worth less than serving it
-                STORAGE.failed("cache hit count", exc)
+                self.storage.failed("cache hit count", exc)
                 return self._answer(row, row[7])
         return self._answer(row, row[7] + 1)
 
     def put(
         self,
+        *,
         key: str,
         question: str,
         answer: str,

@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from edge.agent import EdgeAgent
 from edge.calibration.curves import (
-    CurvePoint,
-    cascade_curve,
     evaluate_threshold,
     roc_auc,
     threshold_for_accuracy,
     threshold_for_share,
 )
 from edge.calibration.labeled import builtin, load_jsonl, split
-from edge.calibration.outcomes import collect_outcomes, outcome_arrays
+from edge.calibration.outcomes import Outcome, collect_outcomes, outcome_arrays
 from edge.calibration.risk import losses_kept, risk_bounded_threshold
-from edge.calibration.served import replay_advice, served_scores, usable_threshold
-from edge.confidence.estimators import ESTIMATORS
+from edge.calibration.served import replay_advice, served_curve, served_scores, usable_threshold
+from edge.confidence.estimators import ALL_ESTIMATORS, create_estimator
+from edge.confidence.learned import LearnedEstimator
+from edge.core.protocols import ConfidenceEstimator
 from shared.cli_flags import add_section_flags
 from shared.config import EdgeConfig, TandemConfig
 from shared.errors import InvalidRequest
@@ -54,17 +54,26 @@ def add_calibrate_parser(sub) -> None:
     add_section_flags(p, EdgeConfig, "edge")
 
 
-def write_threshold(path: Path, estimator: str, threshold: float) -> None:
+def write_threshold(path: Path, estimator: str, threshold: float, learned_path: Path | None = None) -> None:
     import tomlkit
 
     doc = tomlkit.parse(path.read_text()) if path.is_file() else tomlkit.document()
     edge = doc.setdefault("edge", tomlkit.table(is_super_table=True))
-    for legacy in ("estimator", "threshold"):  # a flat [edge] key from before the sub-tables
-        edge.pop(legacy, None)
     confidence = edge.setdefault("confidence", tomlkit.table())
     confidence["estimator"] = estimator
     confidence["threshold"] = threshold  # unrounded: the question scored exactly at it must stay local
+    if learned_path is not None:
+        confidence["learned_path"] = str(learned_path.resolve())
     path.write_text(tomlkit.dumps(doc))
+
+
+def estimator_for(name: str, edge: EdgeConfig, edge_model: str, calibration: list[Outcome]) -> ConfidenceEstimator:
+    """A token estimator as configured, or the learned rule fitted on the calibration split's edge answers."""
+    if name == LearnedEstimator.name:
+        edge_ok = np.array([o.edge_correct for o in calibration])
+        drafts = [o.edge.steps() for o in calibration]
+        return LearnedEstimator.fit(drafts, edge_ok, edge_model, edge.local.rendering)
+    return create_estimator(name, edge.confidence.quantile)
 
 
 def _target(args: argparse.Namespace) -> tuple[str, float]:
@@ -91,60 +100,66 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
     if len(calib) < 4 or len(held) < 4:
         raise InvalidRequest(f"too few labeled questions ({len(items)}); calibration needs at least 8")
     names = (
-        list(ESTIMATORS)
+        list(ALL_ESTIMATORS)
         if args.estimators == "all"
         else [config.edge.confidence.estimator if args.estimators == "configured" else args.estimators]
     )
-    if unknown := set(names) - set(ESTIMATORS):
-        raise InvalidRequest(f"unknown estimator {sorted(unknown)}; choose from {sorted(ESTIMATORS)}")
+    if unknown := set(names) - set(ALL_ESTIMATORS):
+        raise InvalidRequest(f"unknown estimator {sorted(unknown)}; choose from {sorted(ALL_ESTIMATORS)}")
 
-    # Labeled runs must not fill the user's answer cache.
+    # Labeled runs must not fill the user's answer cache; this agent scores nothing, so a learned rule that is
+    # about to be refitted (perhaps because it is stale) is not loaded.
     uncached = config.model_copy(deep=True)
     uncached.edge.cache.enabled = False
+    uncached.edge.confidence.estimator = "mean_logprob"
     cal_advice = held_advice = routing = None
     async with EdgeAgent(uncached) as agent:
-        info = await agent.client.model_info()
+        namespace = agent.namespace()
+        edge_model = namespace.edge_model
+        info = await agent.cloud_info()
         memo = config.data_dir / "labeled" / "outcomes.jsonl"
-        run = {"cloud_model": info.model_id, "concurrency": min(8, info.max_concurrent_requests)}
-        cal_out = await collect_outcomes(agent.cascade, calib, memo, **run)
-        held_out = await collect_outcomes(agent.cascade, held, memo, **run)
-        if agent.embedder is not None:
-            # The router learns from the calibration half only: the held-out half stays unseen, so what the
-            # report says of it is what the daemon will do with questions it has never seen.
-            vectors = await agent.embedder.embed_many([o.item.question for o in cal_out + held_out])
+        concurrency = min(8, info.max_concurrent_requests)
+        cal_out = await collect_outcomes(namespace, calib, memo, cloud=info, concurrency=concurrency)
+        held_out = await collect_outcomes(namespace, held, memo, cloud=info, concurrency=concurrency)
+        # The router learns from the calibration half only: the held-out half stays unseen, so what the report
+        # says of it is what the daemon will do with questions it has never seen.
+        vectors = await namespace.labeled.embed_many([o.item.question for o in cal_out + held_out])
+        if vectors is not None:
             cal_vec, held_vec = vectors[: len(cal_out)], vectors[len(cal_out) :]
-            rows = [
-                (o.item.question, v, o.edge_correct, o.cloud_correct) for o, v in zip(cal_out, cal_vec, strict=True)
-            ]
-            await asyncio.to_thread(agent.outcomes.replace_labeled, rows, "calibration")
-            if agent.router is not None:
-                # Replayed as served: calibration questions see the others' labels, held-out ones all of them.
+            pairs = zip(cal_out, cal_vec, strict=True)
+            await namespace.labeled.learn([(o.item.question, v, o.edge_correct, o.cloud_correct) for o, v in pairs])
+            # Held-out questions are asked of the daemon's router itself, over the store it will read; the
+            # calibration ones see the others' labels (leave-one-out, the same policy class over these rows).
+            held_advice = namespace.labeled.advice(held_vec)
+            if held_advice is not None:
                 routing = config.edge.routing
                 cal_advice = replay_advice(cal_out, cal_vec, cal_vec, routing, leave_one_out=True)
-                held_advice = replay_advice(cal_out, cal_vec, held_vec, routing, leave_one_out=False)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
+    fitted: dict[str, ConfidenceEstimator] = {}
     for name in names:
-        cal = served_scores(cal_out, name, cal_advice, routing), *outcome_arrays(cal_out, name)[1:]
-        ev = served_scores(held_out, name, held_advice, routing), *outcome_arrays(held_out, name)[1:]
-        row = {"estimator": name, "auroc": roc_auc(outcome_arrays(cal_out, name)[0], cal[1])}
+        estimator = fitted[name] = estimator_for(name, config.edge, edge_model, cal_out)
+        cal = served_scores(cal_out, estimator, cal_advice, routing), *outcome_arrays(cal_out, estimator)[1:]
+        ev = served_scores(held_out, estimator, held_advice, routing), *outcome_arrays(held_out, estimator)[1:]
+        row: dict[str, Any] = {"estimator": name, "auroc": roc_auc(outcome_arrays(cal_out, estimator)[0], cal[1])}
         row["served_auroc"] = roc_auc(np.clip(cal[0], -1.0, 2.0), cal[1])
         if key == "max_accuracy_loss":
             bounded = risk_bounded_threshold(*cal, target, args.confidence)
-            threshold, point = bounded.threshold, CurvePoint(bounded.threshold, bounded.cloud_share, bounded.accuracy)
+            threshold = usable_threshold(bounded.threshold)
             row["risk"] = asdict(bounded) | {"held_out_loss": float(np.mean(losses_kept(*ev, threshold)))}
         else:
-            curve = cascade_curve(*cal)
+            curve = served_curve(*cal)
             point = (
                 threshold_for_share(curve, target)
                 if key == "cloud_share"
                 else (threshold_for_accuracy(curve, target) or curve[-1])
             )
             threshold = point.threshold
+        # Both splits evaluated at the threshold written to the config, exactly as the daemon applies it.
         row |= {
-            "threshold": usable_threshold(threshold),
-            "calibration": asdict(point) | {"threshold": usable_threshold(threshold)},
-            "held_out": asdict(evaluate_threshold(*ev, threshold)) | {"threshold": usable_threshold(threshold)},
+            "threshold": threshold,
+            "calibration": asdict(evaluate_threshold(*cal, threshold)),
+            "held_out": asdict(evaluate_threshold(*ev, threshold)),
         }
         rows.append(row)
     # With several estimators, keep the one that did best on the calibration split.
@@ -163,7 +178,13 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
         "chosen": best["estimator"],
     }
     if args.write:
-        write_threshold(args.write, best["estimator"], best["threshold"])
+        chosen = fitted[best["estimator"]]
+        learned_path = None
+        if isinstance(chosen, LearnedEstimator):  # the fitted rule is served from its own versioned file
+            learned_path = args.write.with_name(f"{args.write.stem}.learned.json")
+            chosen.save(learned_path, trained_on=len(cal_out))
+            report["learned_rule"] = str(learned_path)
+        write_threshold(args.write, best["estimator"], best["threshold"], learned_path)
         report["written_to"] = str(args.write)
     return report
 

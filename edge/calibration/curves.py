@@ -88,3 +88,45 @@ def fit_weight(
         for w in grid
     ]
     return float(grid[int(np.argmax(accuracy))])
+
+
+def gap_recovered(curve: list[CurvePoint]) -> float | None:
+    """RouteLLM's APGR: the mean over cloud shares 0..1 of (accuracy - edge-only) / (cloud-only - edge-only).
+
+    Random escalation scores 0.5, an oracle approaches 1; None when the cloud is no better than the edge.
+    """
+    edge_acc, cloud_acc = curve[0].accuracy, curve[-1].accuracy
+    if cloud_acc <= edge_acc:
+        return None
+    shares = np.array([p.cloud_share for p in curve])
+    gap = (np.array([p.accuracy for p in curve]) - edge_acc) / (cloud_acc - edge_acc)
+    return float(np.sum((gap[1:] + gap[:-1]) / 2 * np.diff(shares)))
+
+
+def share_to_reach(curve: list[CurvePoint], fraction: float) -> float | None:
+    """The smallest cloud share whose accuracy is `fraction` of cloud-only accuracy (None: never)."""
+    point = threshold_for_accuracy(curve, fraction * curve[-1].accuracy)
+    return point.cloud_share if point else None
+
+
+def random_share_to_reach(edge_acc: float, cloud_acc: float, fraction: float) -> float | None:
+    """The same for random escalation, whose expected accuracy is linear in the share."""
+    target = fraction * cloud_acc
+    if target <= edge_acc:
+        return 0.0
+    return (target - edge_acc) / (cloud_acc - edge_acc) if cloud_acc > edge_acc else None
+
+
+ROUTELLM_FRACTIONS = (0.5, 0.8, 0.95)
+
+
+def routellm_metrics(curve: list[CurvePoint]) -> dict[str, object]:
+    """Cloud share needed for 50/80/95 % of cloud-only accuracy (this policy and random) and the APGR."""
+    edge_acc, cloud_acc = curve[0].accuracy, curve[-1].accuracy
+    return {
+        "share_to_reach": {f"{f:.2f}": share_to_reach(curve, f) for f in ROUTELLM_FRACTIONS},
+        "random_share_to_reach": {
+            f"{f:.2f}": random_share_to_reach(edge_acc, cloud_acc, f) for f in ROUTELLM_FRACTIONS
+        },
+        "gap_recovered": gap_recovered(curve),
+    }

@@ -80,7 +80,7 @@ def regions() -> list[LabeledItem]:
         LabeledItem(
             f"region:{c.name()}",
             f"Which continent is {c.name()} in?",
-            aliases.get(c.region(), (c.region(),)),
+            aliases.get(c.region() or "", (c.region() or "",)),
             topic="region",
         )
         for c in countryinfo.all_countries()

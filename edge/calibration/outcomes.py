@@ -16,11 +16,12 @@ import numpy as np
 from tqdm import tqdm
 
 from edge.calibration.labeled import LabeledItem, is_correct
-from edge.confidence.estimators import create_estimator
-from edge.pipeline.cascade import Cascade
-from edge.pipeline.query import Query
+from edge.core.protocols import ConfidenceEstimator
+from edge.core.query import Query
+from edge.namespace import AppNamespace
 from shared.errors import BackendFailure
 from shared.llama_runtime import StepToken
+from shared.types import ModelInfo
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,14 @@ class Outcome:
     def cloud_correct(self) -> bool:
         return self.cloud is not None and is_correct(self.cloud.answer, self.item)
 
-    def score(self, estimator: str, quantile: float = 0.1) -> float:
-        return create_estimator(estimator, quantile).score(self.edge.steps())
+    def score(self, estimator: ConfidenceEstimator) -> float:
+        """The served estimator's score (built by `create_estimator` from the config, quantile included)."""
+        return estimator.score(self.edge.steps())
 
 
-def outcome_arrays(outcomes: list[Outcome], estimator: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def outcome_arrays(
+    outcomes: list[Outcome], estimator: ConfidenceEstimator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(scores, edge correct, cloud correct) as arrays, the inputs of every curve and threshold."""
     return (
         np.array([o.score(estimator) for o in outcomes]),
@@ -98,11 +102,11 @@ class Memo:
 
 
 async def memoized_edge_run(
-    cascade: Cascade, memo: Memo, key: str, query: Query, context: list[tuple[str, str]] | None = None
+    namespace: AppNamespace, memo: Memo, key: str, query: Query, context: list[tuple[str, str]] | None = None
 ) -> EdgeRun:
     """The edge's whole answer to `query` with its per-token signals, generated once per memo key."""
     if (cached := memo.get(key)) is None:
-        draft = await cascade.local_draft(query, context)
+        draft = await namespace.labeled.draft(query, context)
         steps = draft.steps
         cached = asdict(
             EdgeRun(
@@ -121,53 +125,56 @@ async def memoized_edge_run(
 CLOUD_ATTEMPTS = 3
 
 
-async def wait_for_cloud(cascade: Cascade, limit_s: float = 60.0) -> None:
+async def wait_for_cloud(namespace: AppNamespace, limit_s: float = 60.0) -> None:
     """Waits (bounded) while the circuit breaker holds the cloud off, then a moment more."""
     for _ in range(int(limit_s)):
-        if cascade.cloud_available:
+        if namespace.cloud_available:
             break
         await asyncio.sleep(1.0)
     await asyncio.sleep(1.0)
 
 
 async def collect_outcomes(
-    cascade: Cascade,
+    namespace: AppNamespace,
     items: list[LabeledItem],
     memo_path: Path | None = None,
-    with_cloud: bool = True,
-    cloud_model: str = "cloud",
+    cloud: ModelInfo | None = None,
     concurrency: int = 8,
     progress: bool = True,
 ) -> list[Outcome]:
-    """`concurrency`: cloud requests in flight; keep it under the server's cap (beyond it, refused)."""
+    """`cloud`: the cloud that answers too (None: the edge only); `concurrency`: cloud requests in flight, under
+    the server's cap (beyond it, refused)."""
     memo = Memo(memo_path)
 
     def query(item: LabeledItem) -> Query:
-        return Query(question=item.question, style=cascade.style, request_id=f"label-{item.id}")
+        return Query(question=item.question, style=namespace.style, request_id=f"label-{item.id}")
 
     def key(side: str, model: str, item: LabeledItem) -> str:
-        # The rendered prompt, not the question: a changed prompt format never reuses stale answers.
-        return f"{side}|{model}|{cascade.style.max_tokens}|{query(item).rendered_text()}"
+        # What the model sees, not the question: a changed prompt format never reuses stale answers. The cloud
+        # renders a bare question itself, in its model's style.
+        style = cloud.prompt_style if cloud else ""
+        seen = query(item).rendered_text() if side == "edge" else f"{style}|{item.question}"
+        return f"{side}|{model}|{namespace.style.max_tokens}|{seen}"
 
     edge_runs: dict[str, EdgeRun] = {}
     for item in tqdm(items, desc="edge answers", disable=not progress):
-        k = key("edge", cascade.edge_model, item)
-        edge_runs[item.id] = await memoized_edge_run(cascade, memo, k, query(item))
+        k = key("edge", namespace.edge_model, item)
+        edge_runs[item.id] = await memoized_edge_run(namespace, memo, k, query(item))
 
     cloud_runs: dict[str, CloudRun] = {}
-    if with_cloud:
+    if cloud is not None:
         limit = asyncio.Semaphore(max(1, concurrency))
         bar = tqdm(total=len(items), desc="cloud answers", disable=not progress)
 
         async def ask(item: LabeledItem) -> None:
-            k = key("cloud", cloud_model, item)
+            k = key("cloud", cloud.model_id, item)
             if (cached := memo.get(k)) is None:
                 for attempt in range(CLOUD_ATTEMPTS):  # a busy cloud missing one deadline must not end the run
                     async with limit:
-                        outcome = await cascade.escalate(query(item), cache_answer=False)
+                        outcome = await namespace.escalate(query(item), cache_answer=False)
                     if outcome.result is not None or attempt == CLOUD_ATTEMPTS - 1:
                         break
-                    await wait_for_cloud(cascade)
+                    await wait_for_cloud(namespace)
                 if outcome.result is None:
                     raise BackendFailure(f"the cloud failed on {item.id}: {outcome.failure} {outcome.detail}")
                 r = outcome.result

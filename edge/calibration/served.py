@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from edge.calibration.curves import CurvePoint, cascade_curve, evaluate_threshold
 from edge.calibration.outcomes import Outcome
+from edge.core.protocols import ConfidenceEstimator, RouterAdvice
 from edge.pipeline.decision import decide
-from edge.pipeline.protocols import RouterAdvice
 from edge.routing.knn import LabeledOutcomes
-from edge.routing.policy import advise_many, build_router
+from edge.routing.policy import KnnRoutePolicy
 from shared.config import RoutingConfig
 
 
@@ -26,17 +27,23 @@ def replay_advice(
     routing: RoutingConfig,
     leave_one_out: bool,
 ) -> list[RouterAdvice]:
-    """The router's advice for `asked`, fitted on labeled outcomes; leave-one-out when `asked` is that set."""
+    """The served router's advice for `asked`, fitted on labeled outcomes; leave-one-out when `asked` is that set.
+
+    The daemon's own `KnnRoutePolicy`, over these rows instead of its SQLite store: one computation for both.
+    """
     history = LabeledOutcomes(
         fitted_embeddings,
         np.array([o.edge_correct for o in fitted_on]),
         np.array([o.cloud_correct for o in fitted_on]),
     )
-    return advise_many(build_router(history, routing), asked, routing, leave_one_out)
+    return KnnRoutePolicy(history, routing).advice_rows(asked, leave_one_out)
 
 
 def served_scores(
-    outcomes: list[Outcome], estimator: str, advice: list[RouterAdvice] | None, routing: RoutingConfig | None
+    outcomes: list[Outcome],
+    estimator: ConfidenceEstimator,
+    advice: list[RouterAdvice] | None,
+    routing: RoutingConfig | None,
 ) -> np.ndarray:
     """Per question, the score the served decision escalates below (advice None: the router is off)."""
     scores = []
@@ -49,3 +56,13 @@ def served_scores(
 def usable_threshold(threshold: float) -> float:
     """A curve threshold as a config value: scores outside [0, 1] are only the +/-inf of pre-generation routes."""
     return float(min(1.0, max(0.0, threshold)))
+
+
+def served_curve(scores: np.ndarray, edge_ok: np.ndarray, cloud_ok: np.ndarray) -> list[CurvePoint]:
+    """The cascade curve as a config can realize it: each point at its usable threshold, re-evaluated.
+
+    A curve threshold of -inf ("escalate nothing") cannot be configured while the router sends some questions
+    straight to the cloud: at the usable 0.0 those still escalate, and the point says so.
+    """
+    curve = cascade_curve(scores, edge_ok, cloud_ok)
+    return [evaluate_threshold(scores, edge_ok, cloud_ok, usable_threshold(p.threshold)) for p in curve]

@@ -11,23 +11,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Protocol
+from pathlib import Path
 
 import numpy as np
 
+from edge.confidence.learned import LearnedEstimator
+from edge.core.protocols import ConfidenceEstimator
+from shared.config import EdgeConfig
 from shared.llama_runtime import StepToken
-
-
-class ConfidenceEstimator(Protocol):
-    name: str
-
-    def score(self, steps: Sequence[StepToken]) -> float:
-        """Confidence that the answer is right, in [0, 1]; higher is more confident."""
-        ...
-
-    def upper_bound(self, steps: Sequence[StepToken], max_tokens: int) -> float:
-        """The highest score any continuation of `steps` (up to max_tokens in all) could reach."""
-        ...
 
 
 class TokenEstimator:
@@ -130,3 +121,15 @@ def create_estimator(name: str, quantile: float = 0.1) -> ConfidenceEstimator:
     if name not in ESTIMATORS:
         raise ValueError(f"unknown estimator {name!r}; choose one of {', '.join(ESTIMATORS)}")
     return QuantileProb(quantile) if name == "quantile" else ESTIMATORS[name]()
+
+
+# Every estimator calibrate can compare: the token rules, and the rule it fits from labels.
+ALL_ESTIMATORS = (*ESTIMATORS, LearnedEstimator.name)
+
+
+def configured_estimator(edge: EdgeConfig, edge_model: str) -> ConfidenceEstimator:
+    """The estimator the daemon scores with; a learned one is loaded (and checked) from its artifact."""
+    c = edge.confidence
+    if c.estimator == LearnedEstimator.name:
+        return LearnedEstimator.load(Path(c.learned_path), edge_model, edge.local.rendering)
+    return create_estimator(c.estimator, c.quantile)

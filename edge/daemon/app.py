@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -21,7 +22,6 @@ from edge.daemon.errors import ApiError, invalid_param
 from edge.daemon.outbox import Outbox, Reconciler
 from edge.daemon.routes import completions, health, tandem
 from edge.daemon.state import AppSpace, DaemonState
-from edge.sqlite_db import STORAGE
 from shared.config import TandemConfig
 
 log = logging.getLogger(__name__)
@@ -35,14 +35,15 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
         async with contextlib.AsyncExitStack() as stack:
             # Built on the loop thread: the gRPC channel binds to this loop.
             agent = EdgeAgent(config, device=lambda: state.shift, namespaces=state.tokens.namespaces)
-            state.agent = await stack.enter_async_context(agent)
+            state.start(await stack.enter_async_context(agent))
             daemon = config.daemon
             tasks = [asyncio.create_task(state.sample_forever())]
             for name, namespace in agent.namespaces.items():
-                outbox = Outbox(namespace_dir(config, name) / "outbox.sqlite")
+                outbox = Outbox(namespace_dir(config, name) / "outbox.sqlite", agent.storage)
                 stack.callback(outbox.close)
                 state.spaces[name] = AppSpace(namespace, outbox)
-                reconciler = Reconciler(outbox, namespace.cascade, daemon.outbox_interval_s, daemon.outbox_batch)
+                on_pass = functools.partial(state.metrics.reconciler_pass, name)
+                reconciler = Reconciler(outbox, namespace, daemon.outbox_interval_s, daemon.outbox_batch, on_pass)
                 tasks.append(asyncio.create_task(reconciler.run()))
             await asyncio.to_thread(state.sample_device)
             try:
@@ -79,7 +80,7 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
 
     @app.exception_handler(sqlite3.Error)
     async def _storage(request: Request, exc: sqlite3.Error) -> JSONResponse:
-        STORAGE.failed(request.url.path, exc)
+        state.agent.storage.failed(request.url.path, exc)
         return await _api_error(
             request, ApiError(503, f"local storage failed: {exc}", "server_error", code="storage_error")
         )

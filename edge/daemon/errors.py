@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import InvalidRequest, Overloaded
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class ApiError(Exception):
@@ -57,13 +60,13 @@ async def read_json(request: Request, limit: int) -> dict:
     return data
 
 
-def invalid_param(errors: list) -> ApiError:
+def invalid_param(errors: Sequence[Any]) -> ApiError:
     first = errors[0]
     param = ".".join(str(p) for p in first["loc"])
     return ApiError(400, f"{param}: {first['msg']}", param=param, code="invalid_value")
 
 
-def parse(model_cls: type[BaseModel], data: dict) -> BaseModel:
+def parse(model_cls: type[Model], data: dict) -> Model:
     try:
         return model_cls.model_validate(data)
     except ValidationError as exc:

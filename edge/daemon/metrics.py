@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from edge.daemon.device import DeviceState
+from edge.namespace import NamespaceStatus
 from edge.pipeline.result import CascadeResult
-from edge.pipeline.share import ShareReport
 from edge.uplink.breaker import BreakerState
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 BREAKER_VALUES = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+
+
+@dataclass(frozen=True)
+class DaemonGauges:
+    """What /metrics reads at scrape time; the decision gauges per app namespace ("" without app tokens)."""
+
+    cache_entries: int
+    breaker: BreakerState
+    outbox_pending: int
+    local_running: int
+    namespaces: dict[str, NamespaceStatus]
 
 
 class DaemonMetrics:
@@ -29,24 +42,35 @@ class DaemonMetrics:
         self.cloud_tokens = Counter("tandem_cloud_tokens", "Cloud tokens by kind", ["kind"], registry=r)
         self.cost = Counter("tandem_cost", "Accumulated cost under the configured cost model", registry=r)
         self.escalation_rate = Gauge(
-            "tandem_escalation_rate", "Share of non-cache answers that escalated to the cloud", registry=r
+            "tandem_escalation_rate",
+            "Escalated share of the namespace's last policy decisions (forced routes excluded; window in /healthz)",
+            ["namespace"],
+            registry=r,
         )
         self.http_errors = Counter("tandem_http_errors", "Error responses by status", ["status"], registry=r)
         self.cache_entries = Gauge("tandem_cache_entries", "Answers in the local cache", registry=r)
         self.cache_hit_ratio = Gauge("tandem_cache_hit_ratio", "Cache hits over all answered requests", registry=r)
         self.breaker = Gauge("tandem_cloud_circuit_state", "Cloud circuit: 0 closed, 1 half-open, 2 open", registry=r)
         self.outbox_pending = Gauge("tandem_outbox_pending", "Degraded queries waiting for the cloud", registry=r)
-        self.threshold = Gauge("tandem_effective_threshold", "Escalation threshold after device rules", registry=r)
-        self.device = Gauge("tandem_device", "Device readings", ["reading"], registry=r)
-        self.local_running = Gauge("tandem_local_generations", "Local generations queued or running", registry=r)
-        self.cloud_share = Gauge(
-            "tandem_cloud_share_recent",
-            "Escalated share of the last decisions (see /healthz for the window)",
+        self.threshold = Gauge(
+            "tandem_effective_threshold",
+            "Escalation threshold after device rules and the share controller",
+            ["namespace"],
             registry=r,
         )
-        self.cloud_share_target = Gauge("tandem_cloud_share_target", "Target of the cloud-share controller", registry=r)
+        self.device = Gauge("tandem_device", "Device readings", ["reading"], registry=r)
+        self.local_running = Gauge("tandem_local_generations", "Local generations queued or running", registry=r)
+        self.cloud_share_target = Gauge(
+            "tandem_cloud_share_target", "Target of the cloud-share controller", ["namespace"], registry=r
+        )
         self.share_offset = Gauge(
-            "tandem_threshold_offset", "Threshold offset of the cloud-share controller", registry=r
+            "tandem_threshold_offset", "Threshold offset of the cloud-share controller", ["namespace"], registry=r
+        )
+        self.reconciler_passes = Counter(
+            "tandem_reconciler_passes", "Outbox reconciliation passes, by namespace", ["namespace"], registry=r
+        )
+        self.reconciled = Counter(
+            "tandem_reconciled", "Degraded answers reconciled with the cloud, by namespace", ["namespace"], registry=r
         )
         self._counts = {"cache": 0, "edge": 0, "cloud": 0, "degraded": 0}
 
@@ -59,14 +83,13 @@ class DaemonMetrics:
         self.cloud_tokens.labels("prompt").inc(result.tokens.cloud_prompt)
         self.cloud_tokens.labels("completion").inc(result.tokens.cloud_completion)
         self.cost.inc(result.cost)
-        c = self._counts
-        decided = c["edge"] + c["cloud"] + c["degraded"]
-        if decided:
-            self.escalation_rate.set((c["cloud"] + c["degraded"]) / decided)
-        self.cache_hit_ratio.set(c["cache"] / sum(c.values()))
+        self.cache_hit_ratio.set(self._counts["cache"] / sum(self._counts.values()))
 
-    def set_device(self, state: DeviceState, threshold: float) -> None:
-        self.threshold.set(threshold)
+    def reconciler_pass(self, namespace: str, reconciled: int) -> None:
+        self.reconciler_passes.labels(namespace).inc()
+        self.reconciled.labels(namespace).inc(reconciled)
+
+    def set_device(self, state: DeviceState) -> None:
         readings = {
             "cpu_percent": state.cpu_percent,
             "memory_available_percent": state.memory_available_percent,
@@ -77,16 +100,17 @@ class DaemonMetrics:
             if value is not None:
                 self.device.labels(name).set(value)
 
-    def render(
-        self, cache_entries: int, breaker: BreakerState, outbox_pending: int, local_running: int, share: ShareReport
-    ) -> bytes:
-        self.local_running.set(local_running)
-        if share.realized is not None:
-            self.cloud_share.set(share.realized)
-        if share.target is not None:
-            self.cloud_share_target.set(share.target)
-        self.share_offset.set(share.offset)
-        self.cache_entries.set(cache_entries)
-        self.breaker.set(BREAKER_VALUES[breaker])
-        self.outbox_pending.set(outbox_pending)
+    def render(self, gauges: DaemonGauges) -> bytes:
+        self.local_running.set(gauges.local_running)
+        for namespace, status in gauges.namespaces.items():
+            share = status.share
+            self.threshold.labels(namespace).set(status.effective_threshold)
+            if share.realized is not None:
+                self.escalation_rate.labels(namespace).set(share.realized)
+            if share.target is not None:
+                self.cloud_share_target.labels(namespace).set(share.target)
+            self.share_offset.labels(namespace).set(share.offset)
+        self.cache_entries.set(gauges.cache_entries)
+        self.breaker.set(BREAKER_VALUES[gauges.breaker])
+        self.outbox_pending.set(gauges.outbox_pending)
         return generate_latest(self.registry)

@@ -12,12 +12,14 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
-from edge.pipeline.cascade import Cascade
-from edge.pipeline.query import Query, QueryStyle
-from edge.sqlite_db import open_db
+from edge.core.protocols import UplinkDone
+from edge.core.query import Query, QueryStyle
+from edge.sqlite_db import StorageReport, open_db
 from shared.types import ChatMessage
 
 log = logging.getLogger(__name__)
@@ -69,9 +71,9 @@ def query_from_json(raw: str) -> Query:
 
 
 class Outbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, storage: StorageReport | None = None) -> None:
         self._lock = threading.Lock()
-        self._db = open_db(path, _SCHEMA, "FULL")
+        self._db = open_db(path, _SCHEMA, "FULL", storage or StorageReport())
 
     def add(self, query: Query, degraded_answer: str, reason: str) -> None:
         with self._lock:
@@ -117,12 +119,29 @@ class Outbox:
             self._db.close()
 
 
-class Reconciler:
-    """Background task: while the outbox has pending queries, re-ask them through the cascade's cloud route."""
+class CloudAsker(Protocol):
+    """Who re-asks a query in the cloud: an app's namespace (`edge.namespace.AppNamespace`)."""
 
-    def __init__(self, outbox: Outbox, cascade: Cascade, interval_s: float, batch: int) -> None:
+    @property
+    def cloud_available(self) -> bool: ...
+
+    async def escalate(self, query: Query) -> UplinkDone: ...
+
+
+class Reconciler:
+    """Background task: while the outbox has pending queries, re-ask them in the cloud (caching the answers)."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        asker: CloudAsker,
+        interval_s: float,
+        batch: int,
+        on_pass: Callable[[int], None] = lambda reconciled: None,
+    ) -> None:
         self.outbox = outbox
-        self.cascade = cascade
+        self.asker = asker
+        self.on_pass = on_pass  # after each pass, with how many it reconciled (metrics)
         self.interval_s = interval_s
         self.batch = batch
 
@@ -130,10 +149,10 @@ class Reconciler:
         """One pass; returns how many queries were reconciled. Stops at the first failure (cloud still down)."""
         done = 0
         for request_id, query in await asyncio.to_thread(self.outbox.pending, self.batch):
-            if not self.cascade.cloud_available:
+            if not self.asker.cloud_available:
                 break
             await asyncio.to_thread(self.outbox.mark_attempt, request_id)
-            outcome = await self.cascade.escalate(replace(query, request_id=f"{request_id}-reconcile"))
+            outcome = await self.asker.escalate(replace(query, request_id=f"{request_id}-reconcile"))
             if outcome.result is None:
                 break
             await asyncio.to_thread(
@@ -146,7 +165,7 @@ class Reconciler:
     async def run(self) -> None:
         while True:
             try:
-                await self.run_once()
+                self.on_pass(await self.run_once())
             except Exception:  # the loop must outlive any single failure
                 log.exception("reconciliation pass failed")
             await asyncio.sleep(self.interval_s)

@@ -42,7 +42,9 @@ def _completion_logprobs(result: CascadeResult) -> dict:
     return {
         "tokens": [t.token for t in result.logprobs],
         "token_logprobs": [t.logprob for t in result.logprobs],
-        "top_logprobs": None,
+        "top_logprobs": [{a.token: a.logprob for a in t.top} for t in result.logprobs]
+        if any(t.top for t in result.logprobs)
+        else None,
         "text_offset": offsets,
     }
 

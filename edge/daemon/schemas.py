@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from edge.pipeline.query import Policy, Query, QueryStyle
+from edge.core.query import Policy, Query, QueryStyle
 from shared.errors import InvalidRequest
 from shared.text_checks import MAX_STOP_CHARS, text_problem
 from shared.types import ChatMessage
@@ -55,6 +55,10 @@ class _Common(BaseModel):
     def wants_logprobs(self) -> bool:
         raise NotImplementedError
 
+    def alternatives(self) -> int:
+        """Alternatives per token the app asked for (OpenAI's `top_logprobs`, or a completion's `logprobs`)."""
+        raise NotImplementedError
+
     def _stop_tuple(self) -> tuple[str, ...] | None:
         if self.stop is None:
             return None
@@ -76,6 +80,7 @@ class _Common(BaseModel):
             policy=Policy(self.tandem.route, self.tandem.threshold),
             request_id=request_id,
             logprobs=self.wants_logprobs(),
+            top_logprobs=self.alternatives() if self.wants_logprobs() else 0,
             style=style,
             **inputs,
         )
@@ -100,6 +105,9 @@ class ChatCompletionRequest(_Common):
 
     def wants_logprobs(self) -> bool:
         return self.logprobs
+
+    def alternatives(self) -> int:
+        return self.top_logprobs or 0
 
     def to_query(self, max_input_chars: int, request_id: str, style: QueryStyle) -> Query:
         if self.max_completion_tokens is not None and self.max_tokens is None:
@@ -137,6 +145,9 @@ class CompletionRequest(_Common):
 
     def wants_logprobs(self) -> bool:
         return self.logprobs is not None
+
+    def alternatives(self) -> int:
+        return self.logprobs or 0
 
     def to_query(self, max_input_chars: int, request_id: str, style: QueryStyle) -> Query:
         assert isinstance(self.prompt, str)

@@ -10,12 +10,12 @@ import uvicorn
 from edge.daemon.app import create_app
 from shared.config import TandemConfig
 from shared.errors import InvalidConfig
+from shared.launchers import EDGE_READY_PREFIX
 from shared.network import is_loopback
 
 log = logging.getLogger(__name__)
 
 # Printed on stdout once serving, so launchers learn the bound port (useful with port 0).
-READY_LINE_PREFIX = "TANDEM_EDGE_READY"
 
 
 async def serve(config: TandemConfig) -> None:
@@ -44,7 +44,7 @@ async def serve(config: TandemConfig) -> None:
         while not server.started:
             await asyncio.sleep(0.05)
         port = server.servers[0].sockets[0].getsockname()[1]
-        print(f"{READY_LINE_PREFIX} port={port}", flush=True)
+        print(f"{EDGE_READY_PREFIX} port={port}", flush=True)
 
     announcer = asyncio.create_task(announce())
     try:

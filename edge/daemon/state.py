@@ -9,16 +9,15 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from edge.agent import EdgeAgent, Namespace
+from edge.agent import EdgeAgent
+from edge.core.query import Query
 from edge.daemon.auth import AppTokens
 from edge.daemon.device import DeviceSensor, DeviceState, device_shift
 from edge.daemon.metrics import DaemonMetrics
 from edge.daemon.outbox import Outbox
-from edge.pipeline.cascade import Cascade
+from edge.namespace import AppNamespace
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
-from edge.pipeline.query import Query
 from edge.pipeline.result import CascadeResult
-from edge.sqlite_db import STORAGE
 from shared.config import TandemConfig
 
 log = logging.getLogger(__name__)
@@ -28,12 +27,8 @@ log = logging.getLogger(__name__)
 class AppSpace:
     """What one app reaches: its namespace of the agent and its own outbox."""
 
-    namespace: Namespace
+    namespace: AppNamespace
     outbox: Outbox
-
-    @property
-    def cascade(self) -> Cascade:
-        return self.namespace.cascade
 
 
 @dataclass
@@ -43,11 +38,21 @@ class DaemonState:
     metrics: DaemonMetrics = field(default_factory=DaemonMetrics)
     device: DeviceState | None = None
     shift: DeviceShift = NOMINAL_DEVICE
-    agent: EdgeAgent | None = None
     spaces: dict[str, AppSpace] = field(default_factory=dict)
+    _agent: EdgeAgent | None = None
 
     def __post_init__(self) -> None:
         self.tokens = AppTokens(self.config.daemon.api_keys)
+
+    @property
+    def agent(self) -> EdgeAgent:
+        """The agent, from the start of the app's lifespan (no request is served before)."""
+        if self._agent is None:
+            raise RuntimeError("the daemon's agent is not running")
+        return self._agent
+
+    def start(self, agent: EdgeAgent) -> None:
+        self._agent = agent
 
     def space(self, request: Request) -> AppSpace:
         """The caller's app space; 401 without a valid token when tokens are configured."""
@@ -56,12 +61,7 @@ class DaemonState:
     def sample_device(self) -> None:
         self.device = self.sensor.read()
         self.shift = device_shift(self.device, self.config.resources)
-        self.metrics.set_device(self.device, self.effective_threshold())
-
-    def effective_threshold(self) -> float:
-        """The configured threshold after the device shift and the (first app's) cloud-share controller."""
-        offset = self.agent.cascade.share.offset if self.agent else 0.0
-        return min(1.0, max(0.0, self.config.edge.confidence.threshold + self.shift.shift + offset))
+        self.metrics.set_device(self.device)
 
     async def sample_forever(self) -> None:
         while True:
@@ -78,10 +78,8 @@ class DaemonState:
                 # Durable before the reply: a crash right after cannot lose the question.
                 reason = result.provenance.degraded_reason or ""
                 await asyncio.to_thread(space.outbox.add, query, result.answer, reason)
-            await asyncio.to_thread(
-                space.namespace.outcomes.remember_served, query.request_id, query.text, result.served_by, None
-            )
-            STORAGE.ok()
+            await asyncio.to_thread(space.namespace.remember_served, query, result)
+            self.agent.storage.ok()
         except (sqlite3.Error, OSError) as exc:  # a full disk: the app still gets its answer; /healthz says so
-            STORAGE.failed("outbox/served", exc)
+            self.agent.storage.failed("outbox/served", exc)
         self.metrics.observe(result)

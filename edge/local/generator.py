@@ -6,8 +6,8 @@ import asyncio
 import time
 from contextlib import aclosing
 
-from edge.pipeline.protocols import Draft, StopRule
-from edge.pipeline.query import Query
+from edge.core.protocols import Draft, StopRule
+from edge.core.query import Query
 from shared.errors import InvalidRequest, Overloaded
 from shared.llama_runtime import LlamaCppRunner, StepToken
 from shared.types import SamplingParams
@@ -31,7 +31,7 @@ class LlamaGenerator:
         if messages is not None:
             ids = await asyncio.to_thread(self.runner.tokenize_chat, messages)
         else:
-            ids = await asyncio.to_thread(self.runner.tokenize, prompt)
+            ids = await asyncio.to_thread(self.runner.tokenize, prompt or "")
         if len(ids) + max_tokens > self.runner.n_ctx:
             raise InvalidRequest(
                 f"the input has {len(ids)} tokens; with max_tokens={max_tokens} it exceeds "
@@ -44,7 +44,7 @@ class LlamaGenerator:
     ) -> Draft:
         sampling = query.sampling
         ids = await self._prompt_ids(query, context, sampling.max_tokens)
-        return await self._run(ids, sampling, stop_when)
+        return await self._run(ids, sampling, stop_when, query.top_logprobs)
 
     async def complete(self, query: Query, draft: Draft, context: list[tuple[str, str]] | None = None) -> Draft:
         """Continues a draft cut short by early escalation (llama.cpp's KV cache still holds its prefix)."""
@@ -57,11 +57,13 @@ class LlamaGenerator:
             stop=sampling.stop,
             seed=sampling.seed,
         )
-        more = await self._run(ids + [s.token_id for s in draft.steps], rest, None)
+        more = await self._run(ids + [s.token_id for s in draft.steps], rest, None, query.top_logprobs)
         # The flag stays: the report should still say that escalation started early.
         return Draft(draft.steps + more.steps, draft.seconds + more.seconds, draft.stopped_early, len(ids))
 
-    async def _run(self, prompt_ids: list[int], sampling: SamplingParams, stop_when: StopRule | None) -> Draft:
+    async def _run(
+        self, prompt_ids: list[int], sampling: SamplingParams, stop_when: StopRule | None, top_n: int
+    ) -> Draft:
         if self._running >= self.max_queue:
             raise Overloaded(f"{self._running} local generations are already queued; retry later")
         self._running += 1
@@ -69,7 +71,7 @@ class LlamaGenerator:
             started = time.perf_counter()
             steps: list[StepToken] = []
             stopped_early = False
-            async with aclosing(self.runner.astream(prompt_ids, sampling)) as stream:
+            async with aclosing(self.runner.astream(prompt_ids, sampling, top_n)) as stream:
                 async for step in stream:
                     steps.append(step)
                     if stop_when is not None and step.finish_reason is None and stop_when(steps):

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from edge.cache.embeddings import AsyncEmbedder, LazyVector
-from edge.confidence.estimators import ConfidenceEstimator
-from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
-from edge.pipeline.protocols import (
+from edge.core.protocols import (
     AnswerCache,
+    ConfidenceEstimator,
     Draft,
+    Embedder,
+    ExpertChoice,
+    ExpertPolicy,
+    LazyVector,
     LocalGenerator,
     RoutePolicy,
     RouterAdvice,
@@ -27,12 +29,12 @@ from edge.pipeline.protocols import (
     UplinkDone,
     settle,
 )
-from edge.pipeline.query import Query, QueryStyle
+from edge.core.query import Query, QueryStyle
+from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from edge.pipeline.shaping import DeltaShaper
 from edge.pipeline.share import ShareTracker
 from edge.pipeline.tally import Tally
-from edge.routing.experts import ExpertChoice, ExpertChooser
 from shared.config import CostConfig, EdgeConfig
 from shared.logging_setup import request_id_var
 from shared.types import EdgeContext, GenerationRequest
@@ -49,8 +51,8 @@ class CascadeParts:
     uplink: Uplink
     cache: AnswerCache | None = None
     router: RoutePolicy | None = None
-    embedder: AsyncEmbedder | None = None
-    experts: ExpertChooser | None = None
+    embedder: Embedder | None = None
+    experts: ExpertPolicy | None = None
 
 
 class Cascade:
@@ -65,7 +67,7 @@ class Cascade:
         self.config = config
         self.cost = cost
         self.device = device  # the current device shift (the daemon samples it; elsewhere nominal)
-        self.style = QueryStyle(config.local.prompt_style, config.local.max_tokens)
+        self.style = QueryStyle(config.local.rendering, config.local.max_tokens)
         c = config.confidence
         self.share = ShareTracker(c.target_cloud_share, c.share_window, c.share_step)
 
@@ -86,7 +88,7 @@ class Cascade:
                     return event
         raise RuntimeError("the cascade ended without a result")
 
-    async def answer_stream(self, query: Query, live: bool = True) -> AsyncIterator[AnswerEvent]:
+    async def answer_stream(self, query: Query, live: bool = True) -> AsyncGenerator[AnswerEvent, None]:
         """Deltas, then the result. `live=False` sends no cloud deltas, which keeps a fallback to the edge
         possible until the cloud's last byte (with live deltas, only until its first)."""
         request_id_var.set(query.request_id)
@@ -149,7 +151,7 @@ class Cascade:
             return None
         return await self.parts.cache.context_for(query, vector)
 
-    async def _emit_whole(self, tally: Tally, build: Callable[[], CascadeResult]) -> AsyncIterator[AnswerEvent]:
+    async def _emit_whole(self, tally: Tally, build: Callable[[], CascadeResult]) -> AsyncGenerator[AnswerEvent, None]:
         """An answer known in full: its pieces (from the draft's tokens when there is one), then the result."""
         tally.mark_first_chunk()
         result = build()
@@ -162,7 +164,7 @@ class Cascade:
 
     async def _escalate_stream(
         self, query: Query, tally: Tally, vector: LazyVector, live: bool
-    ) -> AsyncIterator[AnswerEvent]:
+    ) -> AsyncGenerator[AnswerEvent, None]:
         draft = tally.draft
         edge_context = None
         if draft is not None:
@@ -181,13 +183,13 @@ class Cascade:
                     yield AnswerDelta(text)
         tally.cloud_ms = (time.perf_counter() - cloud_started) * 1000
         assert done is not None
-        if done.result is not None:
+        if (result := done.result) is not None:
             await self._remember(query, done, tally, vector)
             if live:
-                yield tally.cloud_answer(done.result)
+                yield tally.cloud_answer(result)
             else:
-                async for event in self._emit_whole(tally, lambda: tally.cloud_answer(done.result)):
-                    yield event
+                async for answered in self._emit_whole(tally, lambda: tally.cloud_answer(result)):
+                    yield answered
             return
         log.warning("answered degraded", extra={"reason": done.failure, "detail": done.detail})
         if sent:
@@ -196,12 +198,17 @@ class Cascade:
         # Degraded: the edge answers with its own draft, completed if early escalation cut it short.
         context = await self._context(query, vector)
         if draft is None:
-            tally.draft = await self.parts.generator.generate(query, context)
+            draft = await self.parts.generator.generate(query, context)
         elif draft.stopped_early:
-            tally.draft = await self.parts.generator.complete(query, draft, context)
-        tally.score = self.parts.estimator.score(tally.draft.steps)
-        async for event in self._emit_whole(tally, lambda: tally.edge_answer(done.failure)):
-            yield event
+            draft = await self.parts.generator.complete(query, draft, context)
+        tally.draft = draft
+        tally.score = self.parts.estimator.score(draft.steps)
+        async for answered in self._emit_whole(tally, lambda: tally.edge_answer(done.failure)):
+            yield answered
+
+    async def expert_for(self, text: str) -> ExpertChoice | None:
+        """The expert an escalation of `text` would name (benchmarks of expert choice)."""
+        return await self._expert(LazyVector(self.parts.embedder, text))
 
     async def _expert(self, vector: LazyVector) -> ExpertChoice | None:
         choice = await self.parts.experts.choose(vector) if self.parts.experts is not None else None
@@ -212,13 +219,14 @@ class Cascade:
     def _request(
         self, query: Query, edge_context: EdgeContext | None, expert: ExpertChoice | None = None
     ) -> GenerationRequest:
-        prompt, messages = query.rendered()
+        prompt, messages, question, sampling = query.for_cloud()
         return GenerationRequest(
             query.request_id,
-            query.sampling,
+            sampling,
             prompt=prompt,
             messages=messages,
-            top_logprobs=0 if query.logprobs else None,
+            question=question,
+            top_logprobs=query.top_logprobs if query.logprobs else None,
             edge_context=edge_context,
             expert=expert.name if expert else "",
         )
@@ -229,7 +237,7 @@ class Cascade:
             return
         meta = {"edge_confidence": tally.score, "estimator": tally.estimator, "finish_reason": r.finish_reason.value}
         ttl = min(r.cache.ttl_seconds, self.config.cache.max_ttl_s)
-        await self.parts.cache.store(query, r.text, r.model, ttl, meta, vector)
+        await self.parts.cache.store(query, answer=r.text, model=r.model, ttl_s=ttl, meta=meta, vector=vector)
 
     async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
         """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs

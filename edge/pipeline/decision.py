@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
-from edge.pipeline.protocols import RouterAdvice
-from edge.pipeline.query import Route
+import numpy as np
+
+from edge.core.protocols import RouterAdvice
+from edge.core.query import Route
 from shared.config import RoutingConfig
 
 
@@ -31,7 +34,15 @@ class DeviceShift:
 NOMINAL_DEVICE = DeviceShift()
 
 
-def escalation_score(logprob_score: float, router_confidence: float | None, weight: float) -> float:
+def effective_threshold(configured: float, device: DeviceShift = NOMINAL_DEVICE, share_offset: float = 0.0) -> float:
+    """The configured threshold moved by the device and the cloud-share controller, kept within [0, 1]."""
+    return min(1.0, max(0.0, configured + device.shift + share_offset))
+
+
+Score = TypeVar("Score", float, np.ndarray)  # one question, or a column of them (threshold sweeps)
+
+
+def escalation_score(logprob_score: Score, router_confidence: Score | None, weight: float) -> Score:
     """The score compared with the threshold: the log-prob score mixed with the router's stay-local score."""
     if router_confidence is None:
         return logprob_score
@@ -51,7 +62,9 @@ class Plan:
         return escalation_score(logprob_score, self.router_confidence, self.weight)
 
     def keeps_local(self, logprob_score: float) -> bool:
-        return self.route == "edge" or self.score(logprob_score) >= self.threshold
+        if self.route != "auto":
+            return self.route == "edge"
+        return self.score(logprob_score) >= self.threshold
 
     def stops_early(self, best_reachable_logprob_score: float) -> bool:
         """True once even the best continuation of the answer would be escalated."""
@@ -94,7 +107,7 @@ def decide(
         threshold = request_threshold
         reasons.append(f"threshold {threshold:.3f} from the request")
     else:
-        threshold = min(1.0, max(0.0, configured_threshold + device.shift + share_offset))
+        threshold = effective_threshold(configured_threshold, device, share_offset)
         reasons.append(f"threshold {configured_threshold:.3f} configured")
         if device.shift:
             reasons.append(f"device {device.shift:+.3f} ({', '.join(device.reasons)})")

@@ -6,12 +6,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from edge.core.protocols import Draft, ExpertChoice
+from edge.core.query import Query
 from edge.pipeline.decision import Plan
-from edge.pipeline.protocols import Draft
-from edge.pipeline.query import Query
 from edge.pipeline.result import CascadeResult, Provenance, ServedBy, Timings, TokenCounts
 from edge.pipeline.shaping import shape_answer
-from edge.routing.experts import ExpertChoice
 from shared.config import CostConfig
 from shared.cost import answer_cost
 from shared.types import GenerationResult, TokenLogprob
@@ -46,7 +45,7 @@ class Tally:
         assert self.draft is not None
         steps = self.draft.steps
         last = steps[-1].finish_reason if steps else None
-        tokens = tuple(TokenLogprob(s.token_id, s.token, s.logprob) for s in steps)
+        tokens = tuple(TokenLogprob(s.token_id, s.token, s.logprob, s.top) for s in steps)
         return self._finish(
             self.draft.text, "edge", last.value if last else "length", degraded_reason=degraded_reason, logprobs=tokens
         )

@@ -16,19 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.cache.embeddings import AsyncEmbedder, LazyVector
-from shared.experts_config import OFF, ROUTE, ExpertsConfig
+from edge.core.protocols import Embedder, ExpertChoice, LazyVector
+from shared.config import OFF, ROUTE, ExpertsConfig
 from shared.types import ExpertInfo
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 30.0  # a cloud that could not list its experts is asked again after this
-
-
-@dataclass(frozen=True)
-class ExpertChoice:
-    name: str  # "" when the router abstained
-    similarity: float | None  # None for a fixed choice
 
 
 @dataclass(frozen=True)
@@ -43,7 +37,7 @@ class ExpertChooser:
         self,
         config: ExpertsConfig,
         list_experts: Callable[[], Awaitable[tuple[ExpertInfo, ...]]],
-        embedder: AsyncEmbedder | None,
+        embedder: Embedder | None,
     ) -> None:
         self._config = config
         self._list_experts = list_experts
@@ -92,12 +86,15 @@ class ExpertChooser:
     async def _load(self) -> None:
         try:
             experts = [e for e in await self._list_experts() if not e.merged_from and e.index_questions]
-            names, owner, questions = [], [], []
+            names: list[str] = []
+            owner: list[int] = []
+            questions: list[str] = []
             for i, e in enumerate(experts):
                 names.append(e.name)
                 owner += [i] * len(e.index_questions)
                 questions += e.index_questions
-            vectors = await self._embedder.embed_many(questions) if questions else np.zeros((0, 1))
+            embedder = self._embedder
+            vectors = await embedder.embed_many(questions) if questions and embedder else np.zeros((0, 1))
             self._index = _Index(tuple(names), np.array(owner, dtype=np.int64), vectors)
             log.info("expert index ready", extra={"experts": names, "questions": len(questions)})
         except Exception as exc:  # the cloud may be down: route to the base model now, list again later

@@ -25,6 +25,10 @@ class LabeledOutcomes:
     edge_correct: np.ndarray  # (n,) bool, or float with NaN where unknown (feedback labels one side)
     cloud_correct: np.ndarray
 
+    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows as an outcome source (`edge.routing.outcome_store.OutcomeSource`): replays fit on these."""
+        return self.embeddings, self.edge_correct, self.cloud_correct
+
 
 @dataclass(frozen=True)
 class SideEstimates:
@@ -55,6 +59,7 @@ class KnnRouter:
         self.k = min(k, len(history.embeddings))
         self.sharpness = sharpness
         self.prior_strength = prior_strength
+        self._vectors = np.asarray(history.embeddings, np.float64)
         self._edge = history.edge_correct.astype(float)
         self._cloud = history.cloud_correct.astype(float)
         self._prior_edge = self._overall_rate(self._edge)
@@ -68,7 +73,9 @@ class KnnRouter:
 
     def estimate(self, embeddings: np.ndarray, leave_one_out: bool = False) -> SideEstimates:
         """`leave_one_out` scores the history itself, each row without its own label (for fitting on it)."""
-        sims = embeddings @ self.history.embeddings.T
+        # Row by row in float64: a query's advice must not depend on the batch it is asked in (the daemon asks
+        # one at a time, calibrate's replay all at once), and a batched matmul sums in another order.
+        sims = np.stack([self._vectors @ row for row in np.asarray(embeddings, np.float64)])
         if leave_one_out:
             np.fill_diagonal(sims, -np.inf)
         top = np.argpartition(-sims, self.k - 1, axis=1)[:, : self.k]

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from edge.sqlite_db import open_db
+from edge.sqlite_db import StorageReport, open_db
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcomes (
@@ -53,13 +53,19 @@ class ServedAnswer:
 
 
 class OutcomeStore:
-    def __init__(self, path: Path, max_served: int = 100_000) -> None:
+    def __init__(self, path: Path, *, max_served: int = 100_000, storage: StorageReport | None = None) -> None:
         self._lock = threading.Lock()
-        self._db = open_db(path, _SCHEMA, "NORMAL")
+        self._db = open_db(path, _SCHEMA, "NORMAL", storage or StorageReport())
         self.max_served = max_served
 
     def add(
-        self, question: str, embedding: np.ndarray, edge_correct: bool | None, cloud_correct: bool | None, source: str
+        self,
+        *,
+        question: str,
+        embedding: np.ndarray,
+        edge_correct: bool | None,
+        cloud_correct: bool | None,
+        source: str,
     ) -> None:
         with self._lock:
             self._db.execute(
@@ -109,7 +115,7 @@ class OutcomeStore:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0]
 
-    def remember_served(self, response_id: str, question: str, served_by: str, embedding: np.ndarray | None) -> None:
+    def remember_served(self, *, response_id: str, question: str, served_by: str, embedding: np.ndarray | None) -> None:
         blob = None if embedding is None else np.asarray(embedding, np.float32).tobytes()
         with self._lock:
             self._db.execute(

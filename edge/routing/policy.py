@@ -11,8 +11,7 @@ import threading
 
 import numpy as np
 
-from edge.cache.embeddings import LazyVector
-from edge.pipeline.protocols import RouterAdvice
+from edge.core.protocols import LazyVector, RouterAdvice
 from edge.routing.knn import KnnRouter, LabeledOutcomes
 from edge.routing.outcome_store import OutcomeSource
 from shared.config import RoutingConfig
@@ -43,17 +42,31 @@ class KnnRoutePolicy:
         self._router: KnnRouter | None = None
         self.refresh()
 
+    @property
+    def labels(self) -> int:
+        """Labeled questions the router consults now."""
+        with self._lock:
+            return 0 if self._router is None else len(self._router.history.embeddings)
+
     def refresh(self) -> None:
         """Rebuilds the neighbour index from the store (after calibration or feedback)."""
         embeddings, edge_ok, cloud_ok = self.store.all()
-        router = KnnRouter(LabeledOutcomes(embeddings, edge_ok, cloud_ok), k=self.config.k) if len(embeddings) else None
+        history = LabeledOutcomes(embeddings, edge_ok, cloud_ok)
+        router = build_router(history, self.config) if len(embeddings) else None
         with self._lock:
             self._router = router
 
-    def advice_for(self, embedding: np.ndarray) -> RouterAdvice:
+    def advice_rows(self, embeddings: np.ndarray, leave_one_out: bool = False) -> list[RouterAdvice]:
+        """The served advice for each row; `leave_one_out` when the rows are the labeled questions themselves
+        (calibrate's replay of its own split)."""
         with self._lock:
             router = self._router
-        return RouterAdvice(None) if router is None else advise_many(router, embedding[None, :], self.config)[0]
+        if router is None:
+            return [RouterAdvice(None)] * len(embeddings)
+        return advise_many(router, embeddings, self.config, leave_one_out)
+
+    def advice_for(self, embedding: np.ndarray) -> RouterAdvice:
+        return self.advice_rows(embedding[None, :])[0]
 
     async def advise(self, vector: LazyVector) -> RouterAdvice:
         embedding = await vector.get()

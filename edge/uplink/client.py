@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 
+from shared.client_tls import ClientTls
 from shared.config import UplinkConfig
 from shared.network import channel_target
 from shared.rpc import inference_pb2 as pb
@@ -53,34 +52,6 @@ CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 500),
     ("grpc.max_reconnect_backoff_ms", 10_000),
 ]
-
-
-@dataclass(frozen=True)
-class ClientTls:
-    """TLS to the cloud: the CA to trust, and a client certificate for mTLS."""
-
-    ca: Path
-    cert: Path | None = None
-    key: Path | None = None
-    server_name: str = ""
-
-    @classmethod
-    def from_config(cls, uplink: UplinkConfig) -> ClientTls | None:
-        if not uplink.tls_ca:
-            return None
-        cert = Path(uplink.tls_cert) if uplink.tls_cert else None
-        key = Path(uplink.tls_key) if uplink.tls_key else None
-        return cls(Path(uplink.tls_ca), cert, key, uplink.tls_server_name)
-
-    def credentials(self) -> grpc.ChannelCredentials:
-        for path in (self.ca, self.cert, self.key):
-            if path is not None and not path.is_file():
-                raise FileNotFoundError(f"TLS file not found: {path}")
-        return grpc.ssl_channel_credentials(
-            root_certificates=self.ca.read_bytes(),
-            private_key=self.key.read_bytes() if self.key else None,
-            certificate_chain=self.cert.read_bytes() if self.cert else None,
-        )
 
 
 class CloudClient:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 import grpc
 
-from edge.pipeline.protocols import UplinkDelta, UplinkDone, UplinkEvent, settle
+from edge.core.protocols import UplinkDelta, UplinkDone, UplinkEvent, settle
 from edge.uplink.breaker import BreakerState, CircuitBreaker
 from edge.uplink.client import CloudClient, StreamAssembler
 from shared.types import GenerationRequest
@@ -52,7 +52,7 @@ class CloudUplink:
     def available(self) -> bool:
         return self.breaker.state != BreakerState.OPEN
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[UplinkEvent]:
+    async def stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
         if not self.breaker.allow():
             yield UplinkDone(None, "cloud_circuit_open", "recent cloud calls failed; not waiting on it")
             return

@@ -59,11 +59,12 @@ class EdgeContext(_message.Message):
     def __init__(self, draft_answer: _Optional[str] = ..., confidence: _Optional[float] = ..., estimator: _Optional[str] = ..., edge_model: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("request_id", "model", "prompt", "chat", "sampling", "top_logprobs", "edge_context", "expert")
+    __slots__ = ("request_id", "model", "prompt", "chat", "question", "sampling", "top_logprobs", "edge_context", "expert")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     CHAT_FIELD_NUMBER: _ClassVar[int]
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
     SAMPLING_FIELD_NUMBER: _ClassVar[int]
     TOP_LOGPROBS_FIELD_NUMBER: _ClassVar[int]
     EDGE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
@@ -72,11 +73,12 @@ class GenerateRequest(_message.Message):
     model: str
     prompt: str
     chat: ChatConversation
+    question: str
     sampling: SamplingParams
     top_logprobs: int
     edge_context: EdgeContext
     expert: str
-    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., prompt: _Optional[str] = ..., chat: _Optional[_Union[ChatConversation, _Mapping]] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., top_logprobs: _Optional[int] = ..., edge_context: _Optional[_Union[EdgeContext, _Mapping]] = ..., expert: _Optional[str] = ...) -> None: ...
+    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., prompt: _Optional[str] = ..., chat: _Optional[_Union[ChatConversation, _Mapping]] = ..., question: _Optional[str] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., top_logprobs: _Optional[int] = ..., edge_context: _Optional[_Union[EdgeContext, _Mapping]] = ..., expert: _Optional[str] = ...) -> None: ...
 
 class TopLogprob(_message.Message):
     __slots__ = ("token_id", "token", "logprob")
@@ -165,7 +167,7 @@ class ModelInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("model_id", "backend", "max_context_tokens", "max_output_tokens", "max_concurrent_requests", "max_top_logprobs", "server_version", "experts")
+    __slots__ = ("model_id", "backend", "max_context_tokens", "max_output_tokens", "max_concurrent_requests", "max_top_logprobs", "server_version", "experts", "prompt_style")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     BACKEND_FIELD_NUMBER: _ClassVar[int]
     MAX_CONTEXT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -174,6 +176,7 @@ class ModelInfo(_message.Message):
     MAX_TOP_LOGPROBS_FIELD_NUMBER: _ClassVar[int]
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     EXPERTS_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_STYLE_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     backend: str
     max_context_tokens: int
@@ -182,7 +185,8 @@ class ModelInfo(_message.Message):
     max_top_logprobs: int
     server_version: str
     experts: _containers.RepeatedCompositeFieldContainer[ExpertInfo]
-    def __init__(self, model_id: _Optional[str] = ..., backend: _Optional[str] = ..., max_context_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., max_concurrent_requests: _Optional[int] = ..., max_top_logprobs: _Optional[int] = ..., server_version: _Optional[str] = ..., experts: _Optional[_Iterable[_Union[ExpertInfo, _Mapping]]] = ...) -> None: ...
+    prompt_style: str
+    def __init__(self, model_id: _Optional[str] = ..., backend: _Optional[str] = ..., max_context_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., max_concurrent_requests: _Optional[int] = ..., max_top_logprobs: _Optional[int] = ..., server_version: _Optional[str] = ..., experts: _Optional[_Iterable[_Union[ExpertInfo, _Mapping]]] = ..., prompt_style: _Optional[str] = ...) -> None: ...
 
 class ExpertInfo(_message.Message):
     __slots__ = ("name", "domain", "facts", "recall", "merged_from", "index_questions")

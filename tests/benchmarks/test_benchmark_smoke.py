@@ -7,7 +7,11 @@ import math
 import subprocess
 import sys
 
+import pytest
+
 from tests.settings import API_KEY
+
+pytestmark = pytest.mark.model
 
 
 def run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -18,6 +22,20 @@ def run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
 
 def finite(*values) -> bool:
     return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+def test_models_benchmark(tmp_path):
+    out = tmp_path / "models.json"
+    run("benchmarks.models", "--models", "smollm2-135m", "--sets", "capitals,arithmetic", "--per-set", "3",
+        "--out", str(out))  # fmt: skip
+    data = json.loads(out.read_text())
+    assert data["questions"] == 6
+    (row,) = data["models"]
+    assert row["model"] == "smollm2-135m" and row["best_style"] in ("few_shot_qa", "chat") and row["rss_mib"] > 0
+    for style in ("few_shot_qa", "chat"):
+        assert 0.0 <= row[style]["accuracy"] <= 1.0 and row[style]["tokens_per_s"] > 0
+        kinds = set(row[style]["by_set"])
+        assert "capital" in kinds and all(k == "capital" or k.startswith("arith") for k in kinds), kinds
 
 
 def test_edge_logprobs_benchmark(tmp_path):
@@ -58,7 +76,7 @@ def test_cloud_streams_benchmark(tmp_path):
 
 
 def test_demo_runs_the_cascade():
-    done = run("edge.demo", "--backend", "llamacpp")
+    done = run("shared.demo", "--backend", "llamacpp")
     assert "served_by=edge" in done.stdout
     assert "served_by=cloud" in done.stdout
     assert "served_by=cache" in done.stdout
@@ -102,7 +120,8 @@ def test_quality_benchmark(tmp_path):
         "entropy",
         "router",
         "router+mean_logprob",
-        "learned_deferral",
+        "learned",
+        "learned+router",
         "edge_cloud_agreement",
         "mean_logprob+context",
     }
@@ -115,6 +134,8 @@ def test_quality_benchmark(tmp_path):
         assert finite(*est["accuracy_at"].values())
         shares = [p[0] for p in est["curve"]]
         assert shares[0] == 0.0 and shares[-1] == 1.0 and shares == sorted(shares)
+        assert set(est["share_to_reach"]) == set(est["random_share_to_reach"]) == {"0.50", "0.80", "0.95"}
+        assert est["gap_recovered"] is None or finite(est["gap_recovered"])
 
 
 def test_latency_benchmark(tmp_path):
@@ -271,3 +292,9 @@ def test_capacity_benchmark(tmp_path, vllm_cloud):
     assert all(p["tokens"] == p["requests"] * p["answer_tokens"] for p in data["points"])
     assert data["replica_capacity_req_s"] > 0 and data["replicas_needed"] >= 1
     assert (tmp_path / "capacity.png").stat().st_size > 0
+    # The same points at a target no load met: projected without measuring, and plotted as "none".
+    strict = tmp_path / "strict.json"
+    run("benchmarks.capacity", "--points", str(out), "--p99-target-s", "0.000001", "--out", str(strict))
+    projected = json.loads(strict.read_text())
+    assert projected["points"] == data["points"] and projected["replicas_needed"] is None
+    assert (tmp_path / "strict.png").stat().st_size > 0

@@ -6,12 +6,12 @@ import grpc
 import pytest
 from transformers import AutoTokenizer
 
-from cloud.model_prep import default_model_dir
+from cloud.model_prep import model_dir
 from edge.uplink.client import CloudClient
 from shared.config import default_data_dir
 from shared.rpc import inference_pb2_grpc
 from tests.cloud.experts_fixture import TrainedExperts, train_experts
-from tests.settings import API_KEY
+from tests.settings import API_KEY, MECHANICS_CLOUD_MODEL
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ async def stub(vllm_cloud) -> inference_pb2_grpc.InferenceServiceStub:
 @pytest.fixture(scope="session")
 def hf_tokenizer():
     """The served model's own tokenizer: an independent count of prompt tokens."""
-    return AutoTokenizer.from_pretrained(str(default_model_dir(default_data_dir())))
+    return AutoTokenizer.from_pretrained(str(model_dir(default_data_dir(), MECHANICS_CLOUD_MODEL)))
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ BAD_REQUESTS = {
     "empty prompt": (pb.GenerateRequest(prompt="", sampling=ok_sampling()), "prompt is empty"),
     "blank prompt": (pb.GenerateRequest(prompt="  \n ", sampling=ok_sampling()), "prompt is empty"),
     "no input": (pb.GenerateRequest(sampling=ok_sampling()), "needs one input"),
+    "blank question": (pb.GenerateRequest(question=" \t", sampling=ok_sampling()), "question is empty"),
     "empty chat": (pb.GenerateRequest(chat=pb.ChatConversation(), sampling=ok_sampling()), "chat.messages is empty"),
     "bad role": (
         pb.GenerateRequest(

@@ -6,7 +6,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.cloud.experts_fixture import TRAIN_FLAGS
+
+pytestmark = pytest.mark.experts
 
 
 def test_tiny_table_is_recalled_after_a_killed_and_resumed_run(trained_experts):

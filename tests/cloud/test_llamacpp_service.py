@@ -7,11 +7,13 @@ import asyncio
 import grpc
 import pytest
 
-from cloud.launcher import CloudProcess
 from edge.uplink.client import CloudClient
+from shared.launchers import CloudProcess
 from shared.types import FinishReason, GenerationRequest, SamplingParams
 from tests.cloud.stream_checks import assert_well_formed
 from tests.cloud.test_service_vllm import capital_prompt
+
+pytestmark = pytest.mark.model
 
 
 async def test_llamacpp_backend_streams_same_contract(tmp_path):

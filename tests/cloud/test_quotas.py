@@ -7,7 +7,8 @@ import pytest
 
 from cloud.keys import KeyStore
 from cloud.tenancy import ANONYMOUS, STATIC_TENANT, Rejected, TenantGate, TokenBucket
-from shared.cloud_config import CloudConfig
+from shared.cli_flags import overrides_from_flags
+from shared.config import CloudConfig
 from tests.clock import ManualClock
 
 
@@ -23,7 +24,10 @@ def test_token_bucket_allows_the_burst_then_the_rate():
 
 
 def _gate(tmp_path, **cloud) -> TenantGate:
-    return TenantGate(CloudConfig(**cloud), KeyStore(tmp_path / "keys.json"), clock=ManualClock())
+    config = CloudConfig(
+        **overrides_from_flags(CloudConfig, "cloud", **cloud).get("cloud", {})
+    )  # settings by flag name
+    return TenantGate(config, KeyStore(tmp_path / "keys.json"), clock=ManualClock())
 
 
 def _bearer(key: str) -> tuple[tuple[str, str], ...]:

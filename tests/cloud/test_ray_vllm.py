@@ -9,11 +9,11 @@ import dataclasses
 import grpc
 import pytest
 
-from cloud.launcher import CloudProcess
 from edge.agent import EdgeAgent
-from edge.pipeline.query import Policy, Query
+from edge.core.query import Policy, Query
 from edge.uplink.client import CloudClient
-from shared.config import load_config
+from shared.cli_flags import edge_config
+from shared.launchers import CloudProcess
 from shared.prompts import qa_prompt
 from shared.rpc import inference_pb2 as pb
 from shared.types import FinishReason, GenerationRequest, SamplingParams
@@ -21,6 +21,8 @@ from tests.cloud.experts_fixture import CITIES
 from tests.cloud.replica_status import until
 from tests.cloud.stream_checks import assert_well_formed
 from tests.cloud.test_service_vllm import capital_prompt
+
+pytestmark = pytest.mark.ray
 
 CLOUD = Policy(route="cloud")
 
@@ -94,12 +96,12 @@ async def test_experts_are_listed_and_answers_differ_by_expert(ray_vllm_cloud):
 
 
 async def test_edge_names_the_nearest_expert_in_provenance(ray_vllm_cloud, tmp_path):
-    edge = {"cloud_address": ray_vllm_cloud.address, "threads": 1, "cache_enabled": False}
-    async with EdgeAgent(load_config(overrides={"data_dir": tmp_path, "edge": edge})) as agent:
-        assert await agent.experts.ready()
-        routed = await agent.cascade.answer(Query(question="Which is the capital of Vandoria?", policy=CLOUD))
+    flags = {"cloud_address": ray_vllm_cloud.address, "threads": 1, "cache_enabled": False}
+    async with EdgeAgent(edge_config(tmp_path, **flags)) as agent:
+        assert await agent.experts_ready()
+        routed = await agent.namespace().answer(Query(question="Which is the capital of Vandoria?", policy=CLOUD))
         assert routed.served_by == "cloud" and not routed.degraded
         assert routed.provenance.expert == "cities" and routed.provenance.expert_similarity >= 0.6
         assert routed.answer == CITIES["Vandoria"]
-        unrelated = await agent.cascade.answer(Query(question="How many legs does a spider have?", policy=CLOUD))
+        unrelated = await agent.namespace().answer(Query(question="How many legs does a spider have?", policy=CLOUD))
         assert unrelated.provenance.expert is None and unrelated.provenance.expert_similarity < 0.6

@@ -11,9 +11,11 @@ import psutil
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from cloud.launcher import CloudProcess
+from shared.launchers import CloudProcess
 from shared.rpc import inference_pb2 as pb
 from shared.rpc import inference_pb2_grpc
+
+pytestmark = pytest.mark.vllm
 
 STREAM_TOKENS = 200
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from edge.agent import EdgeAgent
-from shared.config import load_config
+from shared.cli_flags import edge_config
 from tests.settings import API_KEY
 
 
@@ -17,10 +17,10 @@ from tests.settings import API_KEY
 async def make_agent(tmp_path):
     agents: list[EdgeAgent] = []
 
-    def build(cloud_address: str, **edge) -> EdgeAgent:
-        # Flat keys (threshold=..., cache_enabled=...) are moved into their [edge.*] tables by the config.
-        overrides = {"cloud_address": cloud_address, "cloud_api_key": API_KEY, "threads": 2, **edge}
-        agent = EdgeAgent(load_config(overrides={"data_dir": tmp_path, "edge": overrides}))
+    def build(cloud_address: str, **flags) -> EdgeAgent:
+        """[edge] settings by their flag names: threshold=..., cache_enabled=..."""
+        flags = {"cloud_address": cloud_address, "cloud_api_key": API_KEY, "threads": 2, **flags}
+        agent = EdgeAgent(edge_config(tmp_path, **flags))
         agents.append(agent)
         return agent
 
@@ -30,7 +30,7 @@ async def make_agent(tmp_path):
 
 
 async def served_count(agent: EdgeAgent) -> int:
-    return (await agent.client.server_status()).served_requests
+    return (await agent.cloud_status()).served_requests
 
 
 def run_edge_cli(

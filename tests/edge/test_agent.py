@@ -7,8 +7,10 @@ import pytest
 from edge.agent import EdgeAgent
 from edge.cache.store import SqliteCache
 from edge.routing.outcome_store import OutcomeStore
-from shared.config import load_config
+from shared.cli_flags import edge_config
 from shared.llama_runtime import LlamaCppRunner
+
+pytestmark = pytest.mark.model
 
 
 async def test_close_releases_everything_even_when_one_close_fails(tmp_path, monkeypatch):
@@ -23,7 +25,7 @@ async def test_close_releases_everything_even_when_one_close_fails(tmp_path, mon
                 raise OSError("disk went away")
 
         monkeypatch.setattr(cls, "close", close)
-    agent = EdgeAgent(load_config(overrides={"data_dir": tmp_path, "edge": {"threads": 1}}))
+    agent = EdgeAgent(edge_config(tmp_path, threads=1))
     with pytest.raises(OSError, match="disk went away"):
         await agent.close()
     assert sorted(closed) == ["LlamaCppRunner", "OutcomeStore", "SqliteCache"], "one failure stopped no other close"

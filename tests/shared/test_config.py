@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from cloud.cli import build_parser
-from shared.cli_flags import overrides_from_args
+from shared.cli_flags import edge_config, overrides_from_args
 from shared.config import CONFIG_ENV_VAR, load_config
 
 
@@ -27,21 +27,23 @@ def test_config_path_from_environment(tmp_path, monkeypatch):
 def test_defaults():
     config = load_config()
     assert config.cloud.port == 50051
-    assert config.cloud.backend == "vllm"
-    assert config.cloud.api_keys == []
+    assert config.cloud.engine.backend == "vllm"
+    assert config.cloud.auth.api_keys == []
 
 
 def test_file_then_env_then_flags(tmp_path, monkeypatch):
     toml = tmp_path / "tandem.toml"
-    toml.write_text('[cloud]\nport = 6000\nmax_output_tokens = 64\nbackend = "llamacpp"\n')
+    toml.write_text(
+        '[cloud]\nport = 6000\n[cloud.limits]\nmax_output_tokens = 64\n[cloud.engine]\nbackend = "llamacpp"\n'
+    )
     monkeypatch.setenv("TANDEM_CLOUD__PORT", "7000")
-    monkeypatch.setenv("TANDEM_CLOUD__API_KEYS", '["a","b"]')
+    monkeypatch.setenv("TANDEM_CLOUD__AUTH__API_KEYS", '["a","b"]')
     args = build_parser().parse_args(["serve", "--max-output-tokens", "99", "--log-level", "DEBUG"])
     config = load_config(toml, overrides_from_args(args))
-    assert config.cloud.backend == "llamacpp"  # file
+    assert config.cloud.engine.backend == "llamacpp"  # file
     assert config.cloud.port == 7000  # env beats file
-    assert config.cloud.api_keys == ["a", "b"]
-    assert config.cloud.max_output_tokens == 99  # flag beats file
+    assert config.cloud.auth.api_keys == ["a", "b"]
+    assert config.cloud.limits.max_output_tokens == 99  # flag beats file
     assert config.logging.level == "DEBUG"
 
 
@@ -82,13 +84,32 @@ def test_edge_tables_from_file_env_and_flags(tmp_path, monkeypatch):
     assert edge.uplink.address == "10.0.0.1:1"
 
 
-def test_flat_edge_keys_of_older_files_still_load(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("flat", "moved"),
+    [
+        ("threshold = 0.6", r"\[edge.confidence\] threshold"),
+        ('cloud_address = "h:1"', r"\[edge.uplink\] address"),
+        ("router_k = 3", r"\[edge.routing\] k"),
+        ("cache_enabled = false", r"\[edge.cache\] enabled"),
+        ("[cloud]\ntls_cert = 'c.pem'", r"\[cloud.tls\] cert"),
+        ("[cloud]\nbackend = 'llamacpp'", r"\[cloud.engine\] backend"),
+        ("[cloud]\ntenant_burst = 4", r"\[cloud.tenants\] burst"),
+        ("[cloud]\nexperts = ['cities']", r"\[cloud.experts\] serve"),
+    ],
+)
+def test_flat_keys_of_older_files_are_refused_naming_the_new_key(tmp_path, flat, moved):
     toml = tmp_path / "old.toml"
-    toml.write_text('[edge]\nthreshold = 0.6\ncloud_address = "h:1"\nsemantic_cache = false\nrouter_k = 3\n')
-    monkeypatch.setenv("TANDEM_EDGE__CACHE_ENABLED", "false")
-    edge = load_config(toml).edge
-    assert edge.confidence.threshold == 0.6 and edge.uplink.address == "h:1"
-    assert edge.cache.semantic is False and edge.cache.enabled is False and edge.routing.k == 3
+    toml.write_text(flat if flat.startswith("[") else f"[edge]\n{flat}\n")
+    with pytest.raises(ValidationError, match=f"has moved: set {moved} instead"):
+        load_config(toml)
     toml.write_text("[edge]\nno_such_key = 1\n")
     with pytest.raises(ValidationError, match="no_such_key"):
         load_config(toml)
+
+
+def test_settings_by_flag_name_land_where_the_flags_put_them(tmp_path):
+    config = edge_config(tmp_path, threshold=0.7, cache_enabled=False, cloud_address="h:1", router_k=3)
+    assert config.edge.confidence.threshold == 0.7 and not config.edge.cache.enabled
+    assert config.edge.uplink.address == "h:1" and config.edge.routing.k == 3
+    with pytest.raises(ValueError, match="no flag named semantic_cache"):
+        edge_config(tmp_path, semantic_cache=False)

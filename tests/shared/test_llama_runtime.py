@@ -9,11 +9,15 @@ from contextlib import aclosing
 import pytest
 from llama_cpp import Llama
 
-from edge.local.model import default_edge_gguf
+from shared.config import default_data_dir
 from shared.llama_runtime import LlamaCppRunner
+from shared.model_files import model_gguf
+from shared.model_registry import SMOLLM2 as SMOLLM2_NAME
 from shared.types import ChatMessage, FinishReason, SamplingParams
 
-SMOLLM2 = default_edge_gguf()
+pytestmark = pytest.mark.model
+
+SMOLLM2 = model_gguf(default_data_dir(), SMOLLM2_NAME)
 PROMPT = "Q: What is the capital of Italy?\nA: Rome\nQ: What is the capital of France?\nA:"
 
 

@@ -9,12 +9,12 @@ from collections.abc import AsyncGenerator
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from edge.core.query import Query
 from edge.daemon import responses
 from edge.daemon.disconnect import ClientGone, stream_until_disconnect, until_disconnect
 from edge.daemon.errors import ApiError, edge_errors, parse, read_json
 from edge.daemon.schemas import ChatCompletionRequest, CompletionRequest
 from edge.daemon.state import AppSpace, DaemonState
-from edge.pipeline.query import Query
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from shared.logging_setup import request_id_var
 
@@ -36,17 +36,17 @@ async def _answer(request: Request, model_cls: type[ChatCompletionRequest] | typ
         )
     chat = model_cls is ChatCompletionRequest
     with edge_errors():
-        query = body.to_query(config.max_input_chars, uuid.uuid4().hex, state.agent.style)
+        query = body.to_query(config.max_input_chars, uuid.uuid4().hex, space.namespace.style)
         request_id_var.set(query.request_id)  # tasks made from here on inherit it, for the logs
         if not body.stream:
             try:
-                result = await until_disconnect(request, space.cascade.answer(query))
+                result = await until_disconnect(request, space.namespace.answer(query))
             except ClientGone:
                 return Response(status_code=CLIENT_CLOSED)
             await state.record(space, query, result)
             build = responses.chat_completion if chat else responses.completion
             return JSONResponse(build(result, config.model_name, body.wants_logprobs()))
-        events = space.cascade.answer_stream(query)
+        events = space.namespace.answer_stream(query)
         try:
             # The first event decides the status: a refusal (400/429) must come before the stream starts.
             first = await until_disconnect(request, anext(events))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from edge.daemon.metrics import DaemonGauges
 from edge.daemon.state import DaemonState
-from edge.sqlite_db import STORAGE
+from edge.namespace import NamespaceStatus
 
 router = APIRouter()
 
@@ -22,19 +23,33 @@ async def models(request: Request) -> dict:
     return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "tandem"}]}
 
 
-def _local_counts(state: DaemonState) -> dict:
+@dataclass(frozen=True)
+class LocalState:
+    namespaces: dict[str, NamespaceStatus]
+    cache: dict
+    outbox_pending: int
+
+
+def _local(state: DaemonState) -> LocalState:
     """SQLite reads: run in a worker thread (a slow disk must not stall every other request)."""
-    stores = [space.namespace.store for space in state.spaces.values() if space.namespace.store is not None]
-    try:
-        cache = (
-            {"ok": True, "entries": sum(s.stats().entries for s in stores)}
-            if stores
-            else {"ok": True, "enabled": False}
-        )
-    except Exception as exc:
-        cache = {"ok": False, "error": str(exc)}
     pending = sum(space.outbox.pending_count() for space in state.spaces.values())
-    return {"cache": cache, "outbox_pending": pending, "namespaces": len(state.spaces)}
+    try:
+        statuses = {name: space.namespace.status() for name, space in state.spaces.items()}
+    except Exception as exc:  # a failing disk is reported, not raised
+        return LocalState({}, {"ok": False, "error": str(exc)}, pending)
+    entries = [s.cache_entries for s in statuses.values() if s.cache_entries is not None]
+    cache = {"ok": True, "entries": sum(entries)} if entries else {"ok": True, "enabled": False}
+    return LocalState(statuses, cache, pending)
+
+
+def _namespace_json(status: NamespaceStatus) -> dict:
+    """Each app's own decision state: its share controller moves its threshold, not the others'."""
+    return {
+        "effective_threshold": status.effective_threshold,
+        "cloud_share": asdict(status.share),
+        "router_labels": status.router_labels,
+        "cache_entries": status.cache_entries,
+    }
 
 
 @router.get("/healthz")
@@ -42,37 +57,39 @@ async def healthz(request: Request) -> JSONResponse:
     state: DaemonState = request.app.state.tandem
     agent = state.agent
     try:
-        info = await agent.client.model_info(timeout_s=1.0)
+        info = await agent.cloud_info(timeout_s=1.0)
         cloud = {"reachable": True, "model": info.model_id}
     except Exception as exc:  # any failure means unreachable; the reason is reported
         cloud = {"reachable": False, "error": type(exc).__name__}
-    cloud.update(address=agent.client.address, circuit=agent.breaker.state.value)
-    local = await asyncio.to_thread(_local_counts, state)
-    storage = STORAGE.as_dict()
+    edge = agent.status()
+    cloud.update(address=edge.cloud_address, circuit=edge.circuit.value)
+    local = await asyncio.to_thread(_local, state)
+    storage = agent.storage.as_dict()
     body = {
-        "status": "ok" if local["cache"]["ok"] and storage["ok"] else "degraded",
+        "status": "ok" if local.cache["ok"] and storage["ok"] and edge.edge_loaded else "degraded",
         "storage": storage,
-        "edge_model": {"loaded": True, "name": agent.cascade.edge_model},
-        "local_generations": agent.generator.running,
+        "edge_model": {"loaded": edge.edge_loaded, "name": edge.edge_model},
+        "local_generations": edge.local_generations,
         "cloud": cloud,
-        **local,
+        "cache": local.cache,
+        "outbox_pending": local.outbox_pending,
         "device": asdict(state.device) if state.device else None,
-        "effective_threshold": state.effective_threshold(),
-        "cloud_share": asdict(agent.cascade.share.report()),
         "threshold_reasons": list(state.shift.reasons),
+        "namespaces": {name: _namespace_json(status) for name, status in local.namespaces.items()},
     }
-    return JSONResponse(body, status_code=200 if local["cache"]["ok"] else 503)
+    return JSONResponse(body, status_code=200 if local.cache["ok"] else 503)
 
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
     state: DaemonState = request.app.state.tandem
-    local = await asyncio.to_thread(_local_counts, state)
-    text = state.metrics.render(
-        local["cache"].get("entries", 0),
-        state.agent.breaker.state,
-        local["outbox_pending"],
-        state.agent.generator.running,
-        state.agent.cascade.share.report(),
+    local = await asyncio.to_thread(_local, state)
+    edge = state.agent.status()
+    gauges = DaemonGauges(
+        cache_entries=local.cache.get("entries", 0),
+        breaker=edge.circuit,
+        outbox_pending=local.outbox_pending,
+        local_running=edge.local_generations,
+        namespaces=local.namespaces,
     )
-    return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4")

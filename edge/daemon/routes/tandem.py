@@ -11,7 +11,6 @@ from fastapi import APIRouter, Request
 from edge.daemon.errors import ApiError, parse, read_json
 from edge.daemon.schemas import FeedbackRequest
 from edge.daemon.state import DaemonState
-from edge.routing.outcome_store import FEEDBACK
 
 router = APIRouter()
 
@@ -20,31 +19,18 @@ router = APIRouter()
 async def feedback(request: Request) -> dict:
     """An app reports whether an answer was right, by its response id."""
     state: DaemonState = request.app.state.tandem
-    agent = state.agent
     namespace = state.space(request).namespace
     body = parse(FeedbackRequest, await read_json(request, 10_000))
-    # Only this app's own answers: another app's response id is unknown here.
-    served = await asyncio.to_thread(namespace.outcomes.served, body.request_id())
-    if served is None:
+    try:
+        # Only this app's own answers: another app's response id is unknown here.
+        recorded = await namespace.feedback(body.request_id(), body.correct)
+    except LookupError as exc:
+        raise ApiError(409, str(exc), code="router_disabled") from exc
+    if recorded is None:
         raise ApiError(
             404, f"no answer with id '{body.response_id}' is known", param="response_id", code="unknown_response"
         )
-    if agent.embedder is None:
-        raise ApiError(409, "feedback needs the router or the semantic cache enabled", code="router_disabled")
-    vector = await agent.embedder.embed(served.question)
-    edge_side = served.served_by == "edge"  # cache hits and escalations are cloud answers
-    await asyncio.to_thread(
-        namespace.outcomes.add,
-        served.question,
-        vector,
-        body.correct if edge_side else None,
-        None if edge_side else body.correct,
-        FEEDBACK,
-    )
-    if namespace.router is not None:
-        await asyncio.to_thread(namespace.router.refresh)
-    count = await asyncio.to_thread(namespace.outcomes.count)
-    return {"recorded": True, "served_by": served.served_by, "outcomes": count}
+    return {"recorded": True, "served_by": recorded.served_by, "outcomes": recorded.outcomes}
 
 
 @router.get("/v1/tandem/reconciled")

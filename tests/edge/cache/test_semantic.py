@@ -6,12 +6,15 @@ import numpy as np
 import pytest
 
 from edge.cache.answer_cache import LayeredAnswerCache
-from edge.cache.embeddings import AsyncEmbedder, LazyVector, SentenceEmbedder
+from edge.cache.embeddings import AsyncEmbedder, SentenceEmbedder
 from edge.cache.entities import entities, same_entities
 from edge.cache.store import SqliteCache
 from edge.cache.vector_index import VectorIndex
-from edge.pipeline.query import Query
+from edge.core.protocols import LazyVector
+from edge.core.query import Query
 from shared.config import CacheConfig
+
+pytestmark = pytest.mark.model
 
 FRANCE = "What is the capital of France?"
 
@@ -50,7 +53,7 @@ def layered(tmp_path, embedder, **config) -> tuple[LayeredAnswerCache, SqliteCac
 async def test_semantic_hit_guarded_miss_and_rebuild(tmp_path, embedder):
     cache, store = layered(tmp_path, embedder)
     france = Query(question=FRANCE)
-    await cache.store(france, "Paris", "m", 60, {}, LazyVector(embedder, france.text))
+    await cache.store(france, answer="Paris", model="m", ttl_s=60, meta={}, vector=LazyVector(embedder, france.text))
 
     async def lookup(text: str, **kw):
         query = Query(question=text, **kw)
@@ -74,7 +77,7 @@ async def test_a_guarded_miss_is_neither_a_hit_nor_a_use(tmp_path, embedder):
     """Fix: the candidate the guard rejects used to count a hit and move up the LRU before the guard spoke."""
     cache, store = layered(tmp_path, embedder)
     france = Query(question=FRANCE)
-    await cache.store(france, "Paris", "m", 60, {}, LazyVector(embedder, france.text))
+    await cache.store(france, answer="Paris", model="m", ttl_s=60, meta={}, vector=LazyVector(embedder, france.text))
     before = store.peek(france.key)
     spain = Query(question="What is the capital of Spain?")
     assert await cache.lookup(spain, LazyVector.of(await embedder.embed(FRANCE))) is None  # as close as it gets
@@ -89,7 +92,7 @@ async def test_index_follows_the_stores_lru_eviction(tmp_path, embedder):
     questions = [f"What is the capital of {c}?" for c in ("France", "Spain", "Peru", "Chile", "Japan")]
     for q in questions:
         query = Query(question=q)
-        await cache.store(query, "x", "m", 60, {}, LazyVector(embedder, query.text))
+        await cache.store(query, answer="x", model="m", ttl_s=60, meta={}, vector=LazyVector(embedder, query.text))
     assert store.stats().entries == 3 and len(cache.index) == 3
     first = Query(question=questions[0])
     assert await cache.lookup(first, LazyVector(embedder, first.text)) is None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from edge.cache.keys import cache_key
 from edge.cache.store import SqliteCache
+from edge.core.keys import cache_key
 from shared.types import SamplingParams
 from tests.clock import ManualClock
 
@@ -24,7 +24,7 @@ def test_put_get_ttl_and_persistence(tmp_path):
     clock = ManualClock(1000.0)
     path = tmp_path / "cache.sqlite"
     cache = SqliteCache(path, clock=clock)
-    cache.put("k1", "q", "Paris", "gemma", 0.3, {"a": 1}, ttl_s=60)
+    cache.put(key="k1", question="q", answer="Paris", model="gemma", confidence=0.3, meta={"a": 1}, ttl_s=60)
     hit = cache.get("k1")
     assert hit is not None and hit.answer == "Paris" and hit.model == "gemma" and hit.meta == {"a": 1}
     assert cache.get("missing") is None
@@ -44,11 +44,11 @@ def test_lru_eviction(tmp_path):
     cache = SqliteCache(tmp_path / "c.sqlite", max_entries=2, clock=clock)
     for key in ("a", "b"):
         clock.t += 1
-        cache.put(key, key, key.upper(), "m", None, {}, ttl_s=100)
+        cache.put(key=key, question=key, answer=key.upper(), model="m", confidence=None, meta={}, ttl_s=100)
     clock.t += 1
     cache.get("a")  # "b" is now the least recently used
     clock.t += 1
-    cache.put("c", "c", "C", "m", None, {}, ttl_s=100)
+    cache.put(key="c", question="c", answer="C", model="m", confidence=None, meta={}, ttl_s=100)
     assert cache.get("b") is None
     assert cache.get("a") is not None and cache.get("c") is not None
     assert cache.stats().entries == 2

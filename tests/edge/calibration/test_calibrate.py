@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +19,8 @@ from edge.calibration.curves import (
     threshold_for_share,
 )
 from edge.calibration.labeled import builtin, split
-from edge.daemon.launcher import DaemonProcess
 from shared.config import load_config
+from shared.launchers import DaemonProcess
 from tests.edge.conftest import ask_daemon, run_edge_cli
 from tests.settings import API_KEY
 
@@ -59,7 +60,7 @@ def _calibrate(tmp_path, cloud, *extra: str) -> subprocess.CompletedProcess:
 
 def test_calibrate_writes_threshold_and_reports_held_out(tmp_path, vllm_cloud):
     config = tmp_path / "tandem.toml"
-    config.write_text("# my settings\n[edge]\nmax_tokens = 32\nthreshold = 0.9\n")  # an older flat [edge]
+    config.write_text("# my settings\n[edge.local]\nmax_tokens = 32\n[edge.confidence]\nthreshold = 0.9\n")
     done = _calibrate(
         tmp_path,
         vllm_cloud,
@@ -80,8 +81,7 @@ def test_calibrate_writes_threshold_and_reports_held_out(tmp_path, vllm_cloud):
     chosen = json.loads(done.stdout.strip().splitlines()[-1])["chosen"]
     confidence = written["edge"]["confidence"]
     assert confidence["estimator"] == chosen and 0.0 <= confidence["threshold"] <= 1.0
-    assert "threshold" not in written["edge"], "the flat key it replaces is gone"
-    assert written["edge"]["max_tokens"] == 32 and "# my settings" in config.read_text()
+    assert written["edge"]["local"]["max_tokens"] == 32 and "# my settings" in config.read_text()
     loaded = load_config(config).edge
     assert loaded.confidence.threshold == confidence["threshold"] and loaded.local.max_tokens == 32
 
@@ -95,8 +95,9 @@ def test_calibrate_rejects_bad_input(tmp_path, vllm_cloud):
 
 
 def test_calibrated_share_is_the_share_the_daemon_serves(tmp_path, vllm_cloud):
-    """The replayed policy is the served one: the daemon, configured by calibrate (router included), escalates on
-    the held-out questions exactly the share calibrate reported for them (greedy decoding, nominal device)."""
+    """The replayed policy is the served one: the daemon, configured by calibrate and serving its data dir (so the
+    router calibrate labeled), escalates on the held-out questions exactly the share calibrate reported for them
+    (greedy decoding, nominal device)."""
     config = tmp_path / "tandem.toml"
     flags = ["--sets", "capitals", "--limit", "12", "--write", str(config), "--json"]
     done = _calibrate(tmp_path, vllm_cloud, *flags, "--target-cloud-share", "0.5")
@@ -109,9 +110,30 @@ def test_calibrated_share_is_the_share_the_daemon_serves(tmp_path, vllm_cloud):
     # The cloud on this machine is another process: its load must not shift the threshold mid-test.
     daemon_flags += ["--cache-enabled", "false", "--busy-cpu-shift", "0"]
     env = {"TANDEM_CONFIG": str(config)}
-    with DaemonProcess(daemon_flags, data_dir=str(tmp_path / "d"), env=env) as daemon:
+    with DaemonProcess(daemon_flags, data_dir=str(tmp_path), env=env) as daemon:
+        assert daemon.healthz()["namespaces"][""]["router_labels"] == report["questions"]["calibration"]
         served = [ask_daemon(daemon.base_url, item.question)["tandem"]["served_by"] for item in held[:12]]
     assert np.mean([s == "cloud" for s in served]) == pytest.approx(chosen["held_out"]["cloud_share"])
+
+
+def test_calibrate_fits_the_learned_rule_and_the_edge_serves_it(tmp_path, vllm_cloud):
+    config = tmp_path / "tandem.toml"
+    flags = ["--sets", "capitals", "--limit", "12", "--estimators", "learned", "--write", str(config), "--json"]
+    done = _calibrate(tmp_path, vllm_cloud, *flags, "--target-cloud-share", "0.5")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["chosen"] == "learned" and 0.0 <= report["estimators"][0]["auroc"] <= 1.0
+    rule = Path(report["learned_rule"])
+    written = load_config(config).edge.confidence
+    assert written.estimator == "learned" and Path(written.learned_path) == rule.resolve()
+    question = ["What is the capital of France?", "--json", "--config", str(config)]
+    asked = run_edge_cli(tmp_path, "ask", vllm_cloud.address, *question)
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["estimator"] == "learned"
+    # A rule fitted for another edge model is refused at start, naming why and what to re-run.
+    rule.write_text(rule.read_text().replace(json.loads(rule.read_text())["edge_model"], "another-model"))
+    refused = run_edge_cli(tmp_path, "ask", vllm_cloud.address, *question)
+    assert refused.returncode == 1 and b"another-model" in refused.stderr and b"tandem-edge calibrate" in refused.stderr
 
 
 def test_risk_bounded_calibration_reports_its_bound(tmp_path, vllm_cloud):

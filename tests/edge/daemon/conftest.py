@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from edge.daemon.launcher import DaemonProcess
+from shared.launchers import DaemonProcess
 from tests.settings import API_KEY
 
 
@@ -13,7 +13,7 @@ from tests.settings import API_KEY
 def daemon(vllm_cloud, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("daemon")
     flags = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY, "--threads", "2"]
-    with DaemonProcess(flags, data_dir=str(data_dir), log_path=data_dir / "daemon.log", startup_timeout_s=120) as d:
+    with DaemonProcess(flags, data_dir=str(data_dir), log_path=data_dir / "daemon.log") as d:
         yield d
 
 

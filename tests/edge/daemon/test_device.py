@@ -53,7 +53,15 @@ def test_real_psutil_reading():
     assert 0.0 <= state.cpu_percent <= 100.0
     assert 0.0 < state.memory_available_percent <= 100.0
     assert state.battery_percent is None or 0.0 <= state.battery_percent <= 100.0
-    assert isinstance(device_shift(state, RULES).shift, float)
+    shift = device_shift(state, RULES)
+    per_rule = {
+        "low_battery": RULES.low_battery_shift,
+        "cpu_busy": RULES.busy_cpu_shift,
+        "low_memory": RULES.low_memory_shift,
+        "hot": RULES.hot_shift,
+    }
+    assert set(shift.reasons) <= set(per_rule), shift.reasons
+    assert shift.shift == pytest.approx(sum(per_rule[r] for r in shift.reasons)), "the shift is its rules' sum"
 
 
 def _burn(seconds: float) -> None:

@@ -7,40 +7,42 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import httpx
+import pytest
 
-from cloud.launcher import free_port
 from edge.daemon.app import create_app
-from shared.config import load_config
+from shared.cli_flags import edge_config
+from shared.launchers import free_port
+
+pytestmark = pytest.mark.model
 
 
-async def test_slow_sqlite_in_healthz_does_not_block_the_event_loop(tmp_path):
-    config = load_config(
-        overrides={"data_dir": tmp_path, "edge": {"threads": 1, "cloud_address": f"127.0.0.1:{free_port()}"}}
-    )
+async def test_slow_sqlite_in_healthz_does_not_block_the_event_loop(tmp_path, monkeypatch):
+    config = edge_config(tmp_path, threads=1, cloud_address=f"127.0.0.1:{free_port()}")
     app = create_app(config)
     async with app.router.lifespan_context(app):
         state = app.state.tandem
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://daemon") as http:
-            held = threading.Event()
+            held, release = threading.Event(), threading.Event()
+            namespace = state.spaces[""].namespace
+            read = namespace.status
 
-            def slow_disk() -> None:  # holds the cache's lock as a stalled write would
-                with state.agent.store._lock:
-                    held.set()
-                    time.sleep(1.5)
+            def slow_disk():  # the namespace's SQLite reads stall, as on a slow disk, until released
+                held.set()
+                release.wait(10)
+                return read()
 
-            threading.Thread(target=slow_disk, daemon=True).start()
-            held.wait()
-            started = time.perf_counter()
+            monkeypatch.setattr(namespace, "status", slow_disk)
             health = asyncio.create_task(http.get("/healthz"))
             metrics = asyncio.create_task(http.get("/metrics"))
-            await asyncio.sleep(0.05)
+            await asyncio.to_thread(held.wait, 10)
+            # Served while the read stalls: had /healthz read SQLite on the event loop, nothing would be served
+            # until the release (10 s), and by then both would be done.
             models = await http.get("/v1/models")
-            models_s = time.perf_counter() - started
-            assert models.status_code == 200 and models_s < 0.7, f"/v1/models waited {models_s:.2f} s"
+            assert models.status_code == 200
             assert not health.done() and not metrics.done(), "both are still waiting on SQLite"
+            release.set()
             assert (await health).json()["cache"]["entries"] == 0
             assert b"tandem_cache_entries" in (await metrics).content

@@ -9,8 +9,10 @@ import httpx
 import openai
 import pytest
 
-from edge.daemon.launcher import DaemonProcess
+from shared.launchers import DaemonProcess
 from tests.settings import API_KEY
+
+pytestmark = pytest.mark.model
 
 TOKENS = {"mail": "tok-mail-0123456789abcdef", "notes": "tok-notes-0123456789abcdef", "chat": "tok-chat-0123456789abcd"}
 QUESTIONS = [
@@ -29,7 +31,7 @@ def _flags(cloud_address: str) -> list[str]:
 def apps_daemon(vllm_cloud, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("apps")
     flags = _flags(vllm_cloud.address)
-    with DaemonProcess(flags, data_dir=str(data_dir), log_path=data_dir / "daemon.log", startup_timeout_s=120) as d:
+    with DaemonProcess(flags, data_dir=str(data_dir), log_path=data_dir / "daemon.log") as d:
         d.data_dir = data_dir
         yield d
 
@@ -59,7 +61,24 @@ def test_missing_or_wrong_token_is_401_openai_error(apps_daemon, path, header):
 
 
 def test_health_stays_open_and_counts_namespaces(apps_daemon):
-    assert apps_daemon.healthz()["namespaces"] == 3
+    assert set(apps_daemon.healthz()["namespaces"]) == set(TOKENS)
+
+
+def _decisions(daemon: DaemonProcess) -> dict[str, int]:
+    return {ns: v["cloud_share"]["decisions"] for ns, v in daemon.healthz()["namespaces"].items()}
+
+
+def test_health_and_metrics_report_each_namespaces_own_decisions(apps_daemon):
+    """One app's decisions move its own share and gauges, never another's (the first app's included)."""
+    before = _decisions(apps_daemon)
+    _ask(_client(apps_daemon, "notes"), "How many legs does a spider have?")
+    after = _decisions(apps_daemon)
+    assert after == {**before, "notes": before["notes"] + 1}
+    metrics = httpx.get(f"{apps_daemon.base_url}/metrics", timeout=10).text
+    assert 'tandem_escalation_rate{namespace="notes"}' in metrics
+    assert 'tandem_effective_threshold{namespace="mail"}' in metrics
+    if before["mail"] == 0:
+        assert 'tandem_escalation_rate{namespace="mail"}' not in metrics, "mail has made no decision"
 
 
 def test_no_app_is_served_another_apps_cached_answer(apps_daemon):
@@ -92,7 +111,7 @@ def test_outbox_and_reconciled_are_per_app(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead = f"127.0.0.1:{s.getsockname()[1]}"  # nothing listens: every escalation degrades
-    with DaemonProcess(_flags(dead), data_dir=str(tmp_path), log_path=tmp_path / "d.log", startup_timeout_s=120) as d:
+    with DaemonProcess(_flags(dead), data_dir=str(tmp_path), log_path=tmp_path / "d.log") as d:
         _, meta, _ = _ask(_client(d, "mail"), "What is the capital of Peru?", route="cloud")
         assert meta["degraded"] is True
         reconciled = httpx.get(

@@ -71,7 +71,18 @@ def test_models_and_health(oai, daemon):
     assert health["edge_model"]["loaded"] and health["cloud"]["reachable"] and health["cache"]["ok"]
     assert health["cloud"]["circuit"] == "closed"
     assert 0.0 <= health["device"]["cpu_percent"] <= 100.0
-    assert 0.0 <= health["effective_threshold"] <= 1.0
+    assert 0.0 <= health["namespaces"][""]["effective_threshold"] <= 1.0
+
+
+@pytest.mark.parametrize("route", ["edge", "cloud"])
+def test_top_logprobs_gives_that_many_alternatives_from_either_side(oai, route):
+    reply = oai.chat.completions.create(
+        model="tandem", messages=FRANCE, logprobs=True, top_logprobs=3, extra_body={"tandem": {"route": route}}
+    )
+    assert reply.model_extra["tandem"]["served_by"] == route
+    tokens = reply.choices[0].logprobs.content
+    assert tokens and all(len(t.top_logprobs) == 3 for t in tokens)
+    assert all(max(a.logprob for a in t.top_logprobs) >= t.logprob - 1e-4 for t in tokens), "greedy: none beats it"
 
 
 def test_metrics_parse_and_move(oai, daemon):

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-import time
-
 import grpc
 import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from cloud.launcher import CloudProcess
-from edge.daemon.launcher import DaemonProcess
+from shared.launchers import CloudProcess, DaemonProcess
 from shared.rpc import inference_pb2 as pb
 from shared.rpc import inference_pb2_grpc
 from shared.service_process import free_port
 from tests.edge.conftest import ask_daemon
+from tests.waiting import eventually_sync
+
+pytestmark = pytest.mark.model
+
+
+def _passes(base_url: str) -> float:
+    text = httpx.get(f"{base_url}/metrics", timeout=10).text
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "tandem_reconciler_passes_total"
+    )
+
 
 QUESTIONS = ["What is the capital of Mali?", "What is the capital of Chad?", "What is the capital of Laos?"]
 
@@ -50,16 +63,16 @@ def test_outbox_survives_kill_and_reconciles_exactly_once(tmp_path):
         with CloudProcess(
             ["--backend", "llamacpp", "--threads", "1"], port=cloud_port, log_path=tmp_path / "cloud.log"
         ) as cloud:
-            deadline = time.monotonic() + 90
-            items = []
-            while time.monotonic() < deadline:
+
+            def reconciled() -> list:
                 items = httpx.get(f"{daemon.base_url}/v1/tandem/reconciled", params={"since": 0}).json()["data"]
-                if len(items) == len(QUESTIONS):
-                    break
-                time.sleep(0.3)
+                return items if len(items) == len(QUESTIONS) else []
+
+            items = eventually_sync(reconciled, 90, "every queued question reconciled")
             assert sorted(i["id"] for i in items) == sorted(ids)
             assert all(i["cloud_answer"] for i in items)
-            time.sleep(1.5)  # a few more reconciler passes: nothing is asked again
+            passes = _passes(daemon.base_url)  # a few more reconciler passes: nothing is asked again
+            eventually_sync(lambda: _passes(daemon.base_url) >= passes + 3, 30, "three more reconciler passes")
             with grpc.insecure_channel(cloud.address) as channel:
                 status = inference_pb2_grpc.InferenceServiceStub(channel).GetServerStatus(pb.ServerStatusRequest())
             assert status.served_requests == len(QUESTIONS), "each queued question re-asked exactly once"

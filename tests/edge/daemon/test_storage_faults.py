@@ -14,9 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cloud.launcher import CloudProcess
-from edge.daemon.launcher import DaemonProcess
+from shared.launchers import CloudProcess, DaemonProcess
 from tests.fault_proxy import FaultProxy
+
+pytestmark = pytest.mark.model
 
 CLIENTS = 4
 LOAD_S = 8.0
@@ -32,7 +33,7 @@ def cloud(tmp_path_factory):
 def _daemon(data_dir: Path, cloud_address: str) -> DaemonProcess:
     flags = ["--cloud-address", cloud_address, "--threads", "1", "--cloud-timeout-s", "5"]
     flags += ["--cloud-breaker-failures", "1000", "--outbox-interval-s", "3600"]  # keep the outbox as written
-    return DaemonProcess(flags, data_dir=str(data_dir), log_path=data_dir / "daemon.log", startup_timeout_s=120)
+    return DaemonProcess(flags, data_dir=str(data_dir), log_path=data_dir / "daemon.log")
 
 
 def _ask(base_url: str, question: str, route: str = "cloud") -> dict:

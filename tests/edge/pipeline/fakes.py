@@ -10,9 +10,17 @@ import asyncio
 import math
 from collections.abc import AsyncIterator
 
-from edge.cache.embeddings import LazyVector
-from edge.pipeline.protocols import CacheHit, Draft, RouterAdvice, StopRule, UplinkDelta, UplinkDone, UplinkEvent
-from edge.pipeline.query import Query
+from edge.core.protocols import (
+    CacheHit,
+    Draft,
+    LazyVector,
+    RouterAdvice,
+    StopRule,
+    UplinkDelta,
+    UplinkDone,
+    UplinkEvent,
+)
+from edge.core.query import Query
 from shared.llama_runtime import StepToken
 from shared.types import CacheHint, FinishReason, GenerationRequest, GenerationResult, ServerTimings
 
@@ -69,7 +77,9 @@ class DictCache:
         answer = self.answers.get(query.key)
         return None if answer is None else CacheHit(answer, "cloud-model")
 
-    async def store(self, query: Query, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector) -> None:
+    async def store(
+        self, query: Query, *, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector
+    ) -> None:
         self.answers[query.key] = answer
 
     async def context_for(self, query: Query, vector: LazyVector) -> list[tuple[str, str]]:

@@ -6,8 +6,7 @@ import json
 import subprocess
 import sys
 
-from edge.pipeline.query import Policy, Query
-from shared.prompts import qa_prompt
+from edge.core.query import Policy, Query
 from tests.edge.conftest import run_edge_cli, served_count
 
 FRANCE = "What is the capital of France?"
@@ -16,7 +15,7 @@ FRANCE = "What is the capital of France?"
 async def test_confident_question_stays_on_edge(vllm_cloud, make_agent):
     agent = make_agent(vllm_cloud.address, threshold=0.5)
     before = await served_count(agent)
-    result = await agent.cascade.answer(Query(question=FRANCE))
+    result = await agent.namespace().answer(Query(question=FRANCE))
     assert result.served_by == "edge"
     assert result.answer == "Paris"
     assert result.provenance.confidence >= 0.5
@@ -28,15 +27,15 @@ async def test_confident_question_stays_on_edge(vllm_cloud, make_agent):
 async def test_forced_threshold_escalates_caches_and_serves_repeat_from_cache(vllm_cloud, make_agent):
     agent = make_agent(vllm_cloud.address, threshold=1.0)
     before = await served_count(agent)
-    first = await agent.cascade.answer(Query(question=FRANCE))
+    first = await agent.namespace().answer(Query(question=FRANCE))
     assert first.served_by == "cloud"
     assert first.answer == "Paris"
     assert first.provenance.cloud_model == "gemma-3-270m-hf"
     assert first.tokens.cloud_prompt > 0 and first.tokens.cloud_completion > 0
     assert first.provenance.confidence is not None and first.provenance.confidence < 1.0
-    assert agent.store.stats().entries == 1
+    assert agent.namespace().status().cache_entries == 1
 
-    again = await agent.cascade.answer(Query(question="  what is the capital of FRANCE? "))
+    again = await agent.namespace().answer(Query(question="  what is the capital of FRANCE? "))
     assert again.served_by == "cache"
     assert again.answer == "Paris"
     assert again.cost == 0.0 and again.tokens.edge == 0
@@ -45,15 +44,15 @@ async def test_forced_threshold_escalates_caches_and_serves_repeat_from_cache(vl
 
 async def test_policy_overrides(vllm_cloud, make_agent):
     agent = make_agent(vllm_cloud.address, threshold=0.5, cache_enabled=False)
-    forced_edge = await agent.cascade.answer(Query(question=FRANCE, policy=Policy(route="edge", threshold=1.0)))
+    forced_edge = await agent.namespace().answer(Query(question=FRANCE, policy=Policy(route="edge", threshold=1.0)))
     assert forced_edge.served_by == "edge"
-    forced_cloud = await agent.cascade.answer(Query(question=FRANCE, policy=Policy(route="cloud")))
+    forced_cloud = await agent.namespace().answer(Query(question=FRANCE, policy=Policy(route="cloud")))
     assert forced_cloud.served_by == "cloud" and forced_cloud.tokens.edge == 0
 
 
 async def test_early_escalation_stops_edge_generation(vllm_cloud, make_agent):
     agent = make_agent(vllm_cloud.address, estimator="min_logprob", threshold=0.9, cache_enabled=False)
-    result = await agent.cascade.answer(Query(question="Write a poem about the sea.", max_tokens=48, stop=()))
+    result = await agent.namespace().answer(Query(question="Write a poem about the sea.", max_tokens=48, stop=()))
     assert result.provenance.early_escalation
     assert result.served_by == "cloud"
     assert 1 <= result.tokens.edge < 48, "the edge stopped before max_tokens"
@@ -96,14 +95,15 @@ def test_bad_input_to_ask_exits_nonzero_and_caches_nothing(vllm_cloud, tmp_path)
 
 
 async def test_cache_as_context_shows_the_edge_similar_cloud_answers(vllm_cloud, make_agent):
-    agent = make_agent(vllm_cloud.address, threshold=1.0, cache_as_context=True, context_min_similarity=0.5)
-    cached = await agent.cascade.answer(Query(question="What is the capital of Lithuania?"))
+    agent = make_agent(vllm_cloud.address, threshold=1.0, cache_as_context=True, cache_context_min_similarity=0.5)
+    cached = await agent.namespace().answer(Query(question="What is the capital of Lithuania?"))
     assert cached.served_by == "cloud"
     latvia = "What is the capital of Latvia?"
-    result = await agent.cascade.answer(Query(question=latvia, policy=Policy(route="edge")))
-    plain = len(agent.generator.runner.tokenize(qa_prompt(latvia)))
-    with_pair = len(
-        agent.generator.runner.tokenize(qa_prompt(latvia, [("What is the capital of Lithuania?", cached.answer)]))
-    )
+    result = await agent.namespace().answer(Query(question=latvia, policy=Policy(route="edge")))
+    drafts = agent.namespace().labeled
+    plain = (await drafts.draft(Query(question=latvia))).prompt_tokens
+    with_pair = (
+        await drafts.draft(Query(question=latvia), [("What is the capital of Lithuania?", cached.answer)])
+    ).prompt_tokens
     assert result.served_by == "edge"
     assert result.tokens.prompt == with_pair > plain, "the cached Lithuania pair went into the edge prompt"

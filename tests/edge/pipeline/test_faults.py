@@ -7,33 +7,36 @@ import os
 import signal
 
 import grpc
+import pytest
 
-from cloud.launcher import CloudProcess, free_port
-from edge.pipeline.query import Policy, Query
+from edge.core.query import Policy, Query
+from shared.launchers import CloudProcess, free_port
 from shared.rpc import inference_pb2 as pb
 from tests.settings import AUTH
+
+pytestmark = pytest.mark.model
 
 QUESTION = "What is the capital of Burkina Faso?"
 
 
 async def test_cloud_not_running_degrades(make_agent):
     agent = make_agent(f"127.0.0.1:{free_port()}", threshold=1.0, cloud_timeout_s=5)
-    result = await agent.cascade.answer(Query(question=QUESTION))
+    result = await agent.namespace().answer(Query(question=QUESTION))
     assert result.served_by == "edge" and result.degraded
     assert result.provenance.degraded_reason == "cloud_unreachable"
     assert result.answer
-    assert agent.store.stats().entries == 0
+    assert agent.namespace().status().cache_entries == 0
 
 
 async def test_circuit_opens_after_repeated_failures(make_agent):
-    agent = make_agent(f"127.0.0.1:{free_port()}", threshold=1.0, breaker_failures=2, cache_enabled=False)
-    reasons = [(await agent.cascade.answer(Query(question=QUESTION))).provenance.degraded_reason for _ in range(3)]
+    agent = make_agent(f"127.0.0.1:{free_port()}", threshold=1.0, cloud_breaker_failures=2, cache_enabled=False)
+    reasons = [(await agent.namespace().answer(Query(question=QUESTION))).provenance.degraded_reason for _ in range(3)]
     assert reasons == ["cloud_unreachable", "cloud_unreachable", "cloud_circuit_open"]
 
 
 async def test_deadline_shorter_than_cloud_needs_degrades_and_aborts(vllm_cloud, make_agent):
     agent = make_agent(vllm_cloud.address, cloud_timeout_s=0.4, cache_enabled=False)
-    result = await agent.cascade.answer(
+    result = await agent.namespace().answer(
         Query(question="Write a long story about a dragon.", max_tokens=200, stop=(), policy=Policy(route="cloud"))
     )
     assert result.degraded and result.provenance.degraded_reason == "cloud_deadline_exceeded"
@@ -54,14 +57,14 @@ async def test_cloud_killed_mid_stream_degrades(make_agent, tmp_path):
     with CloudProcess(["--backend", "llamacpp", "--threads", "1"], log_path=tmp_path / "cloud.log") as cloud:
         agent = make_agent(cloud.address, cloud_timeout_s=60, cache_enabled=False, cloud_api_key="")
         task = asyncio.create_task(
-            agent.cascade.answer(
+            agent.namespace().answer(
                 Query(
                     question="Write a long story about a dragon.", max_tokens=400, stop=(), policy=Policy(route="cloud")
                 )
             )
         )
         for _ in range(200):  # wait until the cloud is generating
-            status = await agent.client.server_status()
+            status = await agent.cloud_status()
             if status.engine_requests:
                 break
             await asyncio.sleep(0.05)

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from edge.confidence.estimators import create_estimator
+from edge.core.protocols import RouterAdvice
+from edge.core.query import Policy, Query
 from edge.pipeline.cascade import Cascade, CascadeParts
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, decide, escalation_score
-from edge.pipeline.protocols import RouterAdvice
-from edge.pipeline.query import Policy, Query
 from edge.pipeline.result import AnswerDelta, CascadeResult
 from edge.pipeline.share import ShareTracker
 from shared.config import CostConfig, EdgeConfig, RoutingConfig
@@ -156,7 +156,12 @@ async def test_cancelling_the_task_cancels_the_cloud_call():
     uplink = ScriptedUplink([" a"] * 50, delay_s=0.01)
     c = cascade(uplink=uplink, cache=False)
     task = asyncio.create_task(c.answer(Query(question=UNSURE)))
-    await asyncio.sleep(0.05)
+
+    async def streaming() -> None:
+        while not uplink.open_streams:
+            await asyncio.sleep(0)  # yield until the cascade has the cloud stream open
+
+    await asyncio.wait_for(streaming(), 5)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

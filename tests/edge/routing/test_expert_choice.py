@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from edge.cache.embeddings import AsyncEmbedder, LazyVector, SentenceEmbedder
+from edge.cache.embeddings import AsyncEmbedder, SentenceEmbedder
+from edge.core.protocols import LazyVector
 from edge.routing.experts import ExpertChooser
-from shared.experts_config import ExpertsConfig
+from shared.config import ExpertsConfig
 from shared.types import ExpertInfo
+
+pytestmark = pytest.mark.model
 
 COUNTRIES = ("Peru", "Kenya", "Japan", "Chile", "Norway", "Egypt")
 EXPERTS = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.pipeline.protocols import RouterAdvice
+from edge.core.protocols import RouterAdvice
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
 from shared.config import RoutingConfig
@@ -17,10 +17,10 @@ def vec(x: float, y: float) -> np.ndarray:
 
 def test_outcome_store_survives_restart(tmp_path):
     store = OutcomeStore(tmp_path / "o.sqlite")
-    store.add("q1", vec(1, 0), False, None, "feedback")
+    store.add(question="q1", embedding=vec(1, 0), edge_correct=False, cloud_correct=None, source="feedback")
     store.replace_labeled([("q2", vec(0, 1), True, True)], "calibration")
     store.replace_labeled([("q2", vec(0, 1), False, True)], "calibration")  # relabeled, not duplicated
-    store.remember_served("r1", "q1", "edge", None)
+    store.remember_served(response_id="r1", question="q1", served_by="edge", embedding=None)
     store.close()
     reopened = OutcomeStore(tmp_path / "o.sqlite")
     embeddings, edge_ok, cloud_ok = reopened.all()

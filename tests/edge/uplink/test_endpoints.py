@@ -6,12 +6,14 @@ import asyncio
 
 import pytest
 
-from cloud.launcher import CloudProcess
 from edge.uplink.breaker import CircuitBreaker
 from edge.uplink.client import CloudClient
 from edge.uplink.uplink import CloudUplink
+from shared.launchers import CloudProcess
 from shared.network import channel_target
 from shared.types import GenerationRequest, SamplingParams
+
+pytestmark = pytest.mark.model
 
 
 def _request(i: int) -> GenerationRequest:
@@ -19,7 +21,7 @@ def _request(i: int) -> GenerationRequest:
 
 
 async def _served(cloud: CloudProcess) -> int:
-    async with cloud.client() as client:
+    async with CloudClient(cloud.address, timeout_s=60) as client:
         return (await client.server_status()).served_requests
 
 

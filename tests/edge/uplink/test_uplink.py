@@ -6,7 +6,7 @@ import asyncio
 import socket
 from contextlib import aclosing
 
-from edge.pipeline.protocols import UplinkDone
+from edge.core.protocols import UplinkDone
 from edge.uplink.breaker import BreakerState, CircuitBreaker
 from edge.uplink.client import CloudClient
 from edge.uplink.uplink import CloudUplink

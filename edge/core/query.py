@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
-from edge.cache.keys import cache_key
+from edge.core.keys import cache_key
 from shared.errors import InvalidRequest
-from shared.prompts import QA_STOP, qa_prompt
+from shared.prompts import PromptStyle, render_question, style_stops
 from shared.types import ChatMessage, SamplingParams
 
 Route = Literal["auto", "edge", "cloud"]
-PromptStyle = Literal["few_shot_qa", "chat"]
+
+
+MAX_TOP_LOGPROBS = 20
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Query:
     policy: Policy = field(default_factory=Policy)
     request_id: str = ""
     logprobs: bool = False  # ask the cloud for per-token log-probs too (the edge always has them)
+    top_logprobs: int = 0  # with logprobs: this many alternatives per token, from whichever side answers
     style: QueryStyle = field(default_factory=QueryStyle)
 
     def __post_init__(self) -> None:
@@ -64,6 +67,8 @@ class Query:
             raise InvalidRequest("the question is empty")
         if self.max_tokens is not None and self.max_tokens < 1:
             raise InvalidRequest(f"max_tokens must be at least 1 (got {self.max_tokens})")
+        if not 0 <= self.top_logprobs <= MAX_TOP_LOGPROBS:
+            raise InvalidRequest(f"top_logprobs must be within [0, {MAX_TOP_LOGPROBS}] (got {self.top_logprobs})")
         if self.policy.route not in ("auto", "edge", "cloud"):
             raise InvalidRequest(f"route must be auto, edge or cloud (got {self.policy.route!r})")
         if self.policy.threshold is not None and not 0.0 <= self.policy.threshold <= 1.0:
@@ -75,7 +80,7 @@ class Query:
     def sampling(self) -> SamplingParams:
         stop = self.stop
         if stop is None:
-            stop = QA_STOP if self.messages is None and self.style.prompt_style == "few_shot_qa" else ()
+            stop = style_stops(self.style.prompt_style) if self.is_bare else ()
         return SamplingParams(
             max_tokens=self.max_tokens or self.style.max_tokens,
             temperature=self.temperature,
@@ -101,6 +106,11 @@ class Query:
         return cache_key("", self.sampling, self.style.prompt_style)
 
     @property
+    def is_bare(self) -> bool:
+        """A bare question: each side renders it for its own model."""
+        return self.messages is None and self.prompt is None
+
+    @property
     def is_question(self) -> bool:
         """A question's answer stands alone (stripped); a raw completion keeps its leading space."""
         return self.prompt is None
@@ -113,9 +123,16 @@ class Query:
             return None, self.messages
         if self.prompt is not None:
             return self.prompt, None
-        if self.style.prompt_style == "chat":
-            return None, (ChatMessage("user", self.question.strip()),)
-        return qa_prompt(self.question, context), None
+        prompt, messages, _ = render_question(self.question, self.style.prompt_style, context)
+        return prompt, messages
+
+    def for_cloud(self) -> tuple[str | None, tuple[ChatMessage, ...] | None, str | None, SamplingParams]:
+        """(prompt, messages, question, sampling) of an escalation: a bare question goes as a question, without
+        the edge rendering's stops, so the cloud renders it for its own model."""
+        if self.is_bare:
+            return None, None, self.question.strip(), replace(self.sampling, stop=self.stop or ())
+        prompt, messages = self.rendered()
+        return prompt, messages, None, self.sampling
 
     def rendered_text(self, context: list[tuple[str, str]] | None = None) -> str:
         """Exactly what the models see (a prompt, or the messages as JSON): a memo key for labeled runs."""

@@ -1,23 +1,23 @@
 """What runs inside Ray: engine replicas (a Serve deployment) and the board they report their state to.
 
 Ray Serve places, health-checks, replaces, balances and autoscales the replicas; each owns one engine
-(vLLM's AsyncLLM, or llama.cpp) built by the same `create_backend` the in-process service uses.
+(vLLM's AsyncLLM, or llama.cpp) built by the same `create_engine` the in-process service uses.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from pathlib import Path
 
 import ray
 from ray import serve
 
-from cloud.backends import create_backend
 from cloud.backends.base import EngineDescription, warm_up
-from shared.cloud_config import CloudConfig
+from cloud.backends.engines import create_engine
+from shared.config import CloudConfig
 from shared.types import GenerationChunk, GenerationRequest
 
 # A replica that has not reported for this long is gone (killed, or its node lost).
@@ -44,9 +44,11 @@ class ReplicaBoard:
 class EngineReplica:
     """One engine; `generate` streams its chunks, the last one stamped with this replica's id."""
 
-    async def __init__(self, config: dict, data_dir: str, board_name: str, board_namespace: str) -> None:
-        engine_config = CloudConfig.model_validate({**config, "backend": config["replica_backend"]})
-        self._backend = create_backend(engine_config, Path(data_dir))
+    # Ray Serve awaits an async __init__ (the engine starts inside it); plain Python types forbid one.
+    async def __init__(self, config: dict, data_dir: str, board_name: str, board_namespace: str) -> None:  # type: ignore[misc]
+        engine = {**config["engine"], "backend": config["ray"]["replica_backend"]}
+        engine_config = CloudConfig.model_validate({**config, "engine": engine})
+        self._backend = create_engine(engine_config, Path(data_dir))
         self._engine = await self._backend.start()
         await warm_up(self._backend)
         context = serve.get_replica_context()
@@ -60,7 +62,7 @@ class EngineReplica:
     async def describe(self) -> EngineDescription:
         return self._engine
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
         # Cancelling the caller's stream cancels this task; the backend's generator then aborts in the engine.
         try:
             async for chunk in self._backend.generate(request):

@@ -1,17 +1,19 @@
-"""The boundaries of the cascade: what it needs from local generation, the cache, routing and the cloud.
+"""The boundaries of the cascade: what it needs from local generation, confidence, embeddings, the cache,
+routing, expert choice and the cloud.
 
-The cascade depends only on these; the real implementations live in edge/local, edge/cache, edge/routing and
-edge/uplink, and in-memory ones in the policy tests.
+The cascade depends only on these; the real implementations live in edge/local, edge/confidence, edge/cache,
+edge/routing and edge/uplink, and in-memory ones in the policy tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from edge.cache.embeddings import LazyVector
-from edge.pipeline.query import Query
+import numpy as np
+
+from edge.core.query import Query
 from shared.llama_runtime import StepToken
 from shared.types import GenerationRequest, GenerationResult
 
@@ -53,6 +55,55 @@ class LocalGenerator(Protocol):
         ...
 
 
+class ConfidenceEstimator(Protocol):
+    name: str
+
+    def score(self, steps: Sequence[StepToken]) -> float:
+        """Confidence that the answer is right, in [0, 1]; higher is more confident."""
+        ...
+
+    def upper_bound(self, steps: Sequence[StepToken], max_tokens: int) -> float:
+        """The highest score any continuation of `steps` (up to max_tokens in all) could reach."""
+        ...
+
+
+class Embedder(Protocol):
+    """Sentence embeddings off the event loop: unit float32 rows of `dim` columns."""
+
+    dim: int
+
+    async def embed(self, text: str) -> np.ndarray: ...
+
+    async def embed_many(self, texts: list[str]) -> np.ndarray: ...
+
+
+class LazyVector:
+    """A query's embedding, computed on first use and shared by every later one (cache, router, context).
+
+    An exact cache hit never asks for it, so it costs nothing there.
+    """
+
+    def __init__(self, embedder: Embedder | None, text: str) -> None:
+        self._embedder = embedder
+        self.text = text
+        self._value: np.ndarray | None = None
+
+    @property
+    def available(self) -> bool:
+        return self._embedder is not None or self._value is not None
+
+    async def get(self) -> np.ndarray | None:
+        if self._value is None and self._embedder is not None:
+            self._value = await self._embedder.embed(self.text)
+        return self._value
+
+    @classmethod
+    def of(cls, vector: np.ndarray) -> LazyVector:
+        known = cls(None, "")
+        known._value = vector
+        return known
+
+
 @dataclass(frozen=True)
 class CacheHit:
     answer: str
@@ -66,7 +117,7 @@ class AnswerCache(Protocol):
     async def lookup(self, query: Query, vector: LazyVector) -> CacheHit | None: ...
 
     async def store(
-        self, query: Query, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector
+        self, query: Query, *, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector
     ) -> None: ...
 
     async def context_for(self, query: Query, vector: LazyVector) -> list[tuple[str, str]]:
@@ -90,6 +141,18 @@ class RouterAdvice:
 
 class RoutePolicy(Protocol):
     async def advise(self, vector: LazyVector) -> RouterAdvice: ...
+
+
+@dataclass(frozen=True)
+class ExpertChoice:
+    name: str  # "" when the router abstained
+    similarity: float | None  # None for a fixed choice
+
+
+class ExpertPolicy(Protocol):
+    async def choose(self, vector: LazyVector) -> ExpertChoice | None:
+        """The cloud memory expert an escalation names; None: the request names none."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -119,7 +182,7 @@ async def settle(events: AsyncIterator[UplinkEvent]) -> UplinkDone:
 
 
 class Uplink(Protocol):
-    def stream(self, request: GenerationRequest) -> AsyncIterator[UplinkEvent]:
+    def stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
         """Deltas as the cloud sends them, then exactly one UplinkDone. Never raises for cloud trouble;
         closing the iterator cancels the RPC (and so the request in the cloud engine)."""
         ...

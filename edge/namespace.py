@@ -1,0 +1,170 @@
+"""One app's share of the edge, as callers see it: answer, answer_stream, feedback and status.
+
+Its cache, outcomes and router live in that app's own SQLite files; the model, the embedder and the link to
+the cloud are the agent's and shared. The daemon's routes, calibrate and the benchmarks go through this class
+only; `labeled` is the narrow extra that labeled runs need (drafts, direct cloud answers, embeddings, labels).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from edge.cache.store import SqliteCache
+from edge.core.protocols import (
+    AnswerCache,
+    ConfidenceEstimator,
+    Draft,
+    Embedder,
+    ExpertChoice,
+    LazyVector,
+    RouterAdvice,
+    UplinkDone,
+)
+from edge.core.query import Query, QueryStyle
+from edge.pipeline.cascade import Cascade
+from edge.pipeline.decision import effective_threshold
+from edge.pipeline.result import AnswerEvent, CascadeResult
+from edge.pipeline.share import ShareReport
+from edge.routing.outcome_store import FEEDBACK, OutcomeStore
+from edge.routing.policy import KnnRoutePolicy
+
+
+@dataclass(frozen=True)
+class NamespaceParts:
+    """What one namespace is made of; None switches a stage off."""
+
+    cascade: Cascade
+    outcomes: OutcomeStore
+    store: SqliteCache | None
+    cache: AnswerCache | None
+    router: KnnRoutePolicy | None
+
+
+@dataclass(frozen=True)
+class NamespaceStatus:
+    name: str
+    cache_entries: int | None  # None: the cache is off
+    share: ShareReport  # this app's realized cloud share and its controller
+    effective_threshold: float  # the configured threshold after the device shift and this app's controller
+    router_labels: int | None  # labeled questions this app's router consults; None: the router is off
+
+
+@dataclass(frozen=True)
+class FeedbackRecorded:
+    served_by: str
+    outcomes: int  # labeled outcomes this app's router now learns from (its own and the calibration's)
+
+
+class LabeledRuns:
+    """What `tandem-edge calibrate` and the benchmarks need beyond answering: every call is the served one."""
+
+    def __init__(self, parts: NamespaceParts, embedder: Embedder | None) -> None:
+        self._parts = parts
+        self.embedder = embedder
+
+    async def embed_many(self, texts: Sequence[str]) -> np.ndarray | None:
+        return None if self.embedder is None else await self.embedder.embed_many(list(texts))
+
+    async def learn(self, rows: list[tuple[str, np.ndarray, bool, bool]], source: str = "calibration") -> None:
+        """Both-sided labels for the router, read by the daemon that serves this data dir."""
+        await asyncio.to_thread(self._parts.outcomes.replace_labeled, rows, source)
+        if self._parts.router is not None:
+            await asyncio.to_thread(self._parts.router.refresh)
+
+    def advice(self, vectors: np.ndarray) -> list[RouterAdvice] | None:
+        """The served router's advice for each row; None when the router is off."""
+        return None if self._parts.router is None else self._parts.router.advice_rows(vectors)
+
+    async def draft(self, query: Query, context: list[tuple[str, str]] | None = None) -> Draft:
+        """The edge's whole answer with every per-token signal: no cache, no early stop, no cloud."""
+        return await self._parts.cascade.local_draft(query, context)
+
+    async def expert_for(self, text: str) -> ExpertChoice | None:
+        return await self._parts.cascade.expert_for(text)
+
+    async def seed_cache(self, query: Query, answer: str, model: str, ttl_s: float = 3600) -> None:
+        """Puts an answer in this app's cache, as an escalation would (benchmarks of cache hits)."""
+        if self._parts.cache is not None:
+            vector = LazyVector(self.embedder, query.text)
+            await self._parts.cache.store(query, answer=answer, model=model, ttl_s=ttl_s, meta={}, vector=vector)
+
+
+class AppNamespace:
+    def __init__(self, name: str, parts: NamespaceParts, embedder: Embedder | None) -> None:
+        self.name = name
+        self._parts = parts
+        self._embedder = embedder
+        self.labeled = LabeledRuns(parts, embedder)
+
+    @property
+    def style(self) -> QueryStyle:
+        return self._parts.cascade.style
+
+    @property
+    def estimator(self) -> ConfidenceEstimator:
+        """What this namespace scores its drafts with (the configured estimator)."""
+        return self._parts.cascade.parts.estimator
+
+    @property
+    def edge_model(self) -> str:
+        return self._parts.cascade.edge_model
+
+    @property
+    def cloud_available(self) -> bool:
+        return self._parts.cascade.cloud_available
+
+    async def answer(self, query: Query) -> CascadeResult:
+        return await self._parts.cascade.answer(query)
+
+    def answer_stream(self, query: Query, live: bool = True) -> AsyncGenerator[AnswerEvent, None]:
+        return self._parts.cascade.answer_stream(query, live)
+
+    async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
+        """Asks the cloud directly (the reconciler, labeled runs); never raises."""
+        return await self._parts.cascade.escalate(query, cache_answer=cache_answer)
+
+    async def context_for(self, query: Query) -> list[tuple[str, str]] | None:
+        return await self._parts.cascade.context_for(query)
+
+    def remember_served(self, query: Query, result: CascadeResult) -> None:
+        """So that feedback on this answer can find its question and side (blocking: call it in a thread)."""
+        self._parts.outcomes.remember_served(
+            response_id=query.request_id, question=query.text, served_by=result.served_by, embedding=None
+        )
+
+    async def feedback(self, response_id: str, correct: bool) -> FeedbackRecorded | None:
+        """Labels the side that served `response_id` (this app's answers only); None when it is unknown here.
+
+        Raises LookupError when no embedder runs (router and semantic cache both off): a label needs a vector.
+        """
+        outcomes = self._parts.outcomes
+        served = await asyncio.to_thread(outcomes.served, response_id)
+        if served is None:
+            return None
+        if self._embedder is None:
+            raise LookupError("feedback needs the router or the semantic cache enabled")
+        vector = await self._embedder.embed(served.question)
+        edge_side = served.served_by == "edge"  # cache hits and escalations are cloud answers
+        await asyncio.to_thread(
+            outcomes.add,
+            question=served.question,
+            embedding=vector,
+            edge_correct=correct if edge_side else None,
+            cloud_correct=None if edge_side else correct,
+            source=FEEDBACK,
+        )
+        if self._parts.router is not None:
+            await asyncio.to_thread(self._parts.router.refresh)
+        return FeedbackRecorded(served.served_by, await asyncio.to_thread(outcomes.count))
+
+    def status(self) -> NamespaceStatus:
+        """One snapshot (reads SQLite: call it in a thread from async code)."""
+        cascade, router, store = self._parts.cascade, self._parts.router, self._parts.store
+        share = cascade.share.report()
+        threshold = effective_threshold(cascade.config.confidence.threshold, cascade.device(), share.offset)
+        entries = store.stats().entries if store is not None else None
+        return NamespaceStatus(self.name, entries, share, threshold, router.labels if router is not None else None)

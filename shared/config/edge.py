@@ -1,0 +1,189 @@
+"""[edge.*]: the edge agent, one table per package of the request path (local, confidence, cache, routing,
+uplink, experts)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.config.base import Section, SectionTree, cert_with_key, check_name
+from shared.model_registry import DEFAULT_EDGE_MODEL, ModelName, resolve_style
+from shared.network import channel_target
+from shared.prompts import PromptStyle
+
+ROUTE, OFF = "route", "off"
+
+
+class ExpertsConfig(Section):
+    flag_prefix: ClassVar[str] = "experts-"
+    mode: str = Field(
+        ROUTE,
+        description="route: the cloud expert whose facts are nearest the question (none below min_similarity); "
+        "off: always the base model; any other value: always that expert (e.g. a merged adapter).",
+    )
+    min_similarity: float = Field(
+        0.6, ge=0, le=1, description="Below this similarity to every expert's facts, ask the base model."
+    )
+
+    @field_validator("mode")
+    @classmethod
+    def _mode(cls, value: str) -> str:
+        return value if value in (ROUTE, OFF) else check_name(value, "expert name")
+
+
+class LocalModelConfig(Section):
+    """edge/local: the small model that answers on the device."""
+
+    model: ModelName = Field(
+        DEFAULT_EDGE_MODEL, description="The local model: one of the models in shared/model_registry.py."
+    )
+    model_path: str = Field("", description="A GGUF to run instead of `model` (then prompt_style auto is few-shot).")
+    n_ctx: int = Field(2048, ge=64, description="Local model context length in tokens.")
+    threads: int = Field(0, ge=0, description="llama.cpp threads; 0 uses all cores.")
+    max_tokens: int = Field(32, ge=1, description="Default answer length cap.")
+    prompt_style: Literal["auto", "few_shot_qa", "chat"] = Field(
+        "auto",
+        description="How a question becomes a prompt: few-shot Q/A, the model's chat template, or auto (the "
+        "rendering recorded for `model` in the model registry, measured to score better).",
+    )
+    max_local_queue: int = Field(
+        64, ge=1, description="Local generations queued at once on the single model context; beyond: 429."
+    )
+
+    @property
+    def rendering(self) -> PromptStyle:
+        """The prompt style questions are rendered with (auto resolved)."""
+        return resolve_style(self.prompt_style, self.model, bool(self.model_path))
+
+
+class ConfidenceConfig(Section):
+    """edge/confidence: how the edge scores its own answer, and the threshold it must reach."""
+
+    estimator: Literal["mean_logprob", "min_logprob", "quantile", "margin", "entropy", "learned"] = Field(
+        "mean_logprob",
+        description="Confidence estimator scoring the edge answer; `learned` is the rule calibrate fits "
+        "(needs learned_path).",
+    )
+    learned_path: str = Field(
+        "", description="The learned rule (JSON) `tandem-edge calibrate` wrote, for estimator = learned."
+    )
+    quantile: float = Field(0.1, gt=0, lt=1, description="Which quantile the `quantile` estimator uses.")
+    threshold: float = Field(0.5, ge=0, le=1, description="Answer locally when confidence >= threshold.")
+    early_escalation: bool = Field(
+        True, description="Stop local generation once the confidence can no longer reach the threshold."
+    )
+    target_cloud_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Hold the realized cloud share of recent decisions at this by moving the threshold online "
+        "(empty: off; the realized share is reported either way).",
+        json_schema_extra={"flag": "hold-cloud-share"},  # --target-cloud-share is calibrate's own target
+    )
+    share_window: int = Field(200, ge=1, description="Recent decisions the realized cloud share is measured over.")
+    share_step: float = Field(0.01, gt=0, le=0.1, description="How far one decision moves the controller's offset.")
+
+
+class CacheConfig(Section):
+    """edge/cache: cloud answers kept on the device, found by exact key or by paraphrase."""
+
+    flag_prefix: ClassVar[str] = "cache-"
+    enabled: bool = Field(True, description="Keep cacheable cloud answers locally (SQLite).")
+    max_entries: int = Field(10_000, ge=1, description="Beyond this, least recently used answers go.")
+    max_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Upper bound on the TTL the cloud suggests.")
+    semantic: bool = Field(
+        True, description="On an exact miss, serve the nearest cached answer of a paraphrase (same entities)."
+    )
+    semantic_threshold: float = Field(0.9, gt=0, le=1, description="Cosine similarity a semantic hit needs.")
+    embed_threads: int = Field(2, ge=1, description="onnxruntime threads for the sentence embedder.")
+    as_context: bool = Field(
+        False, description="Show the edge model the closest cached cloud Q/A pairs as extra few-shot examples."
+    )
+    context_pairs: int = Field(2, ge=1, le=8, description="How many cached pairs go into the prompt.")
+    context_min_similarity: float = Field(0.6, ge=0, le=1, description="How close a cached question must be.")
+
+
+class RoutingConfig(Section):
+    """edge/routing: what labeled outcomes of similar questions say about where to answer."""
+
+    flag_prefix: ClassVar[str] = "router-"
+    enabled: bool = Field(
+        True, description="Use labeled outcomes (calibration, feedback) of similar past questions when routing."
+    )
+    k: int = Field(10, ge=1, description="Labeled neighbours the router consults.")
+    min_similarity: float = Field(
+        0.75, ge=0, le=1, description="The router only speaks when a labeled question is at least this close."
+    )
+    weight: float = Field(
+        0.5, ge=0, le=1, description="Weight of the log-prob estimator against the router in the escalation score."
+    )
+    cloud_below: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="Stay-local score below this even at its optimistic bound (the cloud is clearly better): "
+        "straight to the cloud, no local generation.",
+    )
+    local_above: float = Field(
+        0.45,
+        ge=0,
+        le=1,
+        description="Stay-local score at or above this even at its pessimistic bound (the cloud is no better: the "
+        "edge wins or neither answers): answer locally, no escalation.",
+    )
+    min_support: float = Field(0.5, ge=0, description="Weighted labeled neighbours the router needs before it speaks.")
+    prior_strength: float = Field(
+        1.0, gt=0, description="Pseudo-observations of each side's overall success rate behind every estimate."
+    )
+    credible_z: float = Field(
+        0.5, ge=0, description="Width of the credible bounds the gates use, in standard deviations of the gain."
+    )
+
+
+class UplinkConfig(Section):
+    """edge/uplink: the link to the cloud service."""
+
+    flag_prefix: ClassVar[str] = "cloud-"
+    address: str = Field(
+        "127.0.0.1:50051",
+        description="host:port of the Tandem cloud service; several endpoints as `ip:port,ip:port` (or a TOML "
+        "list), or one DNS name with several addresses (`dns:///name:port`): balanced round robin, a failed one "
+        "skipped, degraded only when all are down.",
+    )
+    api_key: str = Field("", description="Bearer token for the cloud service, if it requires one.")
+    tls_ca: str = Field("", description="CA that signed the cloud's certificate (PEM): turns TLS on.")
+    tls_cert: str = Field("", description="Client certificate (PEM) for mTLS.")
+    tls_key: str = Field("", description="Client private key (PEM) for mTLS.")
+    tls_server_name: str = Field("", description="Name to verify the cloud's certificate against, if not the host.")
+    timeout_s: float = Field(20.0, gt=0, description="Deadline for one escalation, stream included.")
+    breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
+    breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
+
+    @field_validator("address", mode="before")
+    @classmethod
+    def _address_list(cls, value: Any) -> Any:
+        value = ",".join(value) if isinstance(value, list) else value
+        if isinstance(value, str):
+            channel_target(value)  # a bad list fails here, naming the entry, not when the edge connects
+        return value
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> UplinkConfig:
+        cert_with_key(self.tls_cert, self.tls_key)
+        if self.tls_cert and not self.tls_ca:
+            raise ValueError("a client certificate (mTLS) needs tls_ca too")
+        return self
+
+
+class EdgeConfig(SectionTree):
+    """The edge agent, one table per package of the request path ([edge.local], [edge.cache], ...)."""
+
+    table: ClassVar[str] = "edge"
+
+    local: LocalModelConfig = Field(default_factory=LocalModelConfig)
+    confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    uplink: UplinkConfig = Field(default_factory=UplinkConfig)
+    experts: ExpertsConfig = Field(default_factory=ExpertsConfig)
