@@ -93,7 +93,7 @@ class EdgeAgent:
             self._calibration = self._closing(OutcomeStore(outcomes_path(config), storage=self.storage))
             self._client = CloudClient.from_config(edge.uplink)
             self._breaker = CircuitBreaker(edge.uplink.breaker_failures, edge.uplink.breaker_reset_s)
-            self._uplink = CloudUplink(self._client, self._breaker)
+            self._uplink = CloudUplink(self._client, self._breaker, edge.uplink.s_per_token)
             # One embedder serves the semantic caches, the routers, expert choice and feedback; none when all are off.
             self._embedder: AsyncEmbedder | None = None
             if (edge.cache.enabled and edge.cache.semantic) or edge.routing.enabled or edge.experts.mode == ROUTE:

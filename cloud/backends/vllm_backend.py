@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cloud.backends.base import EngineDescription, check_fits_context, strip_double_bos
+from cloud.backends.dtype import engine_dtype
 from cloud.experts.serving import expert_info, resolve_experts
 from cloud.model_prep import is_ready, model_dir
 from shared.config import CloudConfig
@@ -68,7 +69,7 @@ class VllmBackend:
             served_model_name=model_id_for(self._config, model),
             max_model_len=self._config.engine.max_model_len,
             max_logprobs=max(self._config.limits.max_top_logprobs, 1),
-            dtype=self._config.engine.dtype,
+            dtype=engine_dtype(self._config.engine.dtype),
             seed=self._config.engine.seed,
             gpu_memory_utilization=self._config.engine.gpu_memory_utilization,
             max_num_seqs=self._config.limits.max_concurrent_requests,

@@ -95,7 +95,8 @@ class Cascade:
         tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)
         vector = LazyVector(self.parts.embedder, query.text)
         cache = self.parts.cache
-        hit = await cache.lookup(query, vector) if cache is not None and query.policy.route != "edge" else None
+        # A forced route is the caller's choice of side: "cloud" asks the cloud now, "edge" the local model.
+        hit = await cache.lookup(query, vector) if cache is not None and query.policy.route == "auto" else None
         if hit is not None:
             async for event in self._emit_whole(tally, lambda: tally.cache_hit(hit.answer, hit.model, hit.similarity)):
                 yield event

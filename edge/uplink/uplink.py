@@ -44,9 +44,14 @@ def failure_reason(code: grpc.StatusCode, detail: str, tls: bool) -> str:
 class CloudUplink:
     """Implements `Uplink` over the gRPC client, behind a circuit breaker."""
 
-    def __init__(self, client: CloudClient, breaker: CircuitBreaker) -> None:
+    def __init__(self, client: CloudClient, breaker: CircuitBreaker, s_per_token: float = 0.0) -> None:
         self.client = client
         self.breaker = breaker
+        self.s_per_token = s_per_token
+
+    def deadline_s(self, request: GenerationRequest) -> float:
+        """The client's deadline plus an allowance per requested token: the whole stream must fit in it."""
+        return self.client.timeout_s + self.s_per_token * request.sampling.max_tokens
 
     @property
     def available(self) -> bool:
@@ -56,7 +61,7 @@ class CloudUplink:
         if not self.breaker.allow():
             yield UplinkDone(None, "cloud_circuit_open", "recent cloud calls failed; not waiting on it")
             return
-        call = self.client.stream(request)
+        call = self.client.stream(request, self.deadline_s(request))
         assembler = StreamAssembler(time.perf_counter())
         settled = False
         try:

@@ -43,7 +43,11 @@ class EngineConfig(Section):
     gpu_memory_utilization: float = Field(
         0.85, gt=0, le=1, description="vLLM on GPU: fraction of device memory the engine may take."
     )
-    dtype: str = Field("auto", description="Engine dtype (auto, bfloat16, float16, float32).")
+    dtype: str = Field(
+        "auto",
+        description="Engine dtype (auto, bfloat16, float16, float32); on a CPU, auto is bfloat16 only where the CPU "
+        "computes it natively (avx512_bf16, amx_bf16), else float32.",
+    )
     data_parallel_size: int = Field(
         1, ge=1, description="vLLM: engine replicas over this host's accelerators (vLLM data parallel)."
     )

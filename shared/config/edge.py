@@ -156,7 +156,13 @@ class UplinkConfig(Section):
     tls_cert: str = Field("", description="Client certificate (PEM) for mTLS.")
     tls_key: str = Field("", description="Client private key (PEM) for mTLS.")
     tls_server_name: str = Field("", description="Name to verify the cloud's certificate against, if not the host.")
-    timeout_s: float = Field(20.0, gt=0, description="Deadline for one escalation, stream included.")
+    timeout_s: float = Field(20.0, gt=0, description="Deadline for one escalation, before the per-token allowance.")
+    s_per_token: float = Field(
+        0.5,
+        ge=0,
+        description="Deadline added per requested token: a long answer from a slow cloud streams to its end, a "
+        "stream slower than this per token is cut.",
+    )
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
 

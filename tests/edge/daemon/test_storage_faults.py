@@ -107,7 +107,7 @@ def test_sigkill_under_write_load_loses_nothing_acknowledged(tmp_path, cloud):
     restarted = _daemon(tmp_path, cloud.address).start()
     try:
         assert restarted.healthz()["outbox_pending"] >= len(degraded)
-        again = _ask(restarted.base_url, asked[cloud_answers[0]["tandem"]["request_id"]])
+        again = _ask(restarted.base_url, asked[cloud_answers[0]["tandem"]["request_id"]], route="auto")
         assert again["tandem"]["served_by"] == "cache", "an acknowledged cloud answer survived in the cache"
     finally:
         restarted.stop()
@@ -145,6 +145,6 @@ def test_corrupt_files_at_start_are_moved_aside_and_rebuilt(tmp_path, cloud):
         assert sorted(Path(r["file"]).name for r in recovered) == ["cache.sqlite", "outbox.sqlite"]
         assert all(Path(r["moved_to"]).exists() for r in recovered), "the damaged file is kept for inspection"
         _ask(daemon.base_url, "What is the capital of Norway?")
-        assert _ask(daemon.base_url, "What is the capital of Norway?")["tandem"]["served_by"] == "cache"
+        assert _ask(daemon.base_url, "What is the capital of Norway?", route="auto")["tandem"]["served_by"] == "cache"
     for path in _sqlite_files(tmp_path):
         assert _integrity(path) == "ok", path

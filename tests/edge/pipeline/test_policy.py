@@ -219,3 +219,12 @@ async def test_the_cascade_counts_its_own_decisions_and_applies_the_offset():
     result = await c.answer(Query(question=SURE, max_tokens=2))
     assert any("cloud-share controller -0.300" in r for r in result.provenance.reasons)
     assert result.provenance.threshold == pytest.approx(0.2)
+
+
+async def test_a_forced_route_asks_its_side_past_the_cache():
+    c = cascade()
+    await c.answer(Query(question=UNSURE))  # escalated and cached
+    assert (await c.answer(Query(question=UNSURE))).served_by == "cache"
+    forced = await c.answer(Query(question=UNSURE, policy=Policy(route="cloud")))
+    assert forced.served_by == "cloud" and len(c.parts.uplink.requests) == 2, "the cloud was asked again"
+    assert (await c.answer(Query(question=UNSURE, policy=Policy(route="edge")))).served_by == "edge"

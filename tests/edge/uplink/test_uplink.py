@@ -50,3 +50,16 @@ async def test_failures_come_back_as_reasons_never_as_exceptions():
         uplink = CloudUplink(client, CircuitBreaker(failure_threshold=5))
         done = await uplink.ask(GenerationRequest("r2", SamplingParams(max_tokens=4), prompt="Hi"))
     assert isinstance(done, UplinkDone) and done.result is None and done.failure == "cloud_unreachable"
+
+
+async def test_the_stream_deadline_grows_with_the_answer_asked_for():
+    """A long answer from a slow cloud is not cut at the base deadline; a stalled one still ends as a reason."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        async with CloudClient(f"127.0.0.1:{silent.getsockname()[1]}", timeout_s=0.2) as client:
+            uplink = CloudUplink(client, CircuitBreaker(failure_threshold=5), s_per_token=0.05)
+            short, long = (GenerationRequest(f"r{n}", SamplingParams(max_tokens=n), prompt="Hi") for n in (4, 400))
+            assert uplink.deadline_s(short) < 1.0 < 20.0 <= uplink.deadline_s(long)
+            done = await uplink.ask(short)
+    assert done.failure == "cloud_deadline_exceeded"
