@@ -33,10 +33,10 @@ from edge.calibration.outcomes import Memo, Outcome, memoized_edge_run
 from edge.calibration.served import served_scores
 from edge.confidence.estimators import ESTIMATORS, create_estimator
 from edge.confidence.learned import LearnedEstimator
+from edge.core.protocols import CALIBRATION
 from edge.core.query import Query
 from edge.pipeline.decision import decide
-from edge.routing.knn import LabeledOutcomes
-from edge.routing.outcome_store import OutcomeStore
+from edge.routing.outcome_store import OutcomeRows, OutcomeStore
 from edge.routing.policy import KnnRoutePolicy, build_router
 from shared.config import RoutingConfig
 
@@ -181,7 +181,8 @@ def router_scores(
     calibration labels from an outcome store, and `decide()` turns its advice into each question's score."""
     cal_edge = np.array([o.edge_correct for o in calibration])
     cal_cloud = np.array([o.cloud_correct for o in calibration])
-    knn = build_router(LabeledOutcomes(cal_emb, cal_edge, cal_cloud), RoutingConfig())
+    rows = OutcomeRows(cal_emb, cal_edge.astype(float), cal_cloud.astype(float), np.full(len(calibration), CALIBRATION))
+    knn = build_router(rows, RoutingConfig())
     cal_logprob = np.array([o.score(create_estimator("mean_logprob")) for o in calibration])
     weight = fit_weight(cal_logprob, knn.confidence(cal_emb, leave_one_out=True), cal_edge, cal_cloud)
     routing = RoutingConfig(weight=weight)

@@ -28,6 +28,7 @@ from edge.namespace import AppNamespace, NamespaceParts
 from edge.pipeline.cascade import Cascade, CascadeParts
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
 from edge.routing.experts import ExpertChooser
+from edge.routing.labels import OutcomeLabels
 from edge.routing.outcome_store import LayeredOutcomes, OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
 from edge.sqlite_db import StorageReport
@@ -133,6 +134,7 @@ class EdgeAgent:
         if edge.routing.enabled:
             source = LayeredOutcomes(self._calibration, outcomes) if name else outcomes
             router = KnnRoutePolicy(source, edge.routing)
+        labels = OutcomeLabels(outcomes, router) if edge.routing.agreement_labels else None
         stages = CascadeParts(
             generator=self._generator,
             estimator=self._estimator,
@@ -141,9 +143,10 @@ class EdgeAgent:
             router=router,
             embedder=self._embedder,
             experts=self._experts,
+            labels=labels,
         )
         cascade = Cascade(stages, edge, self.config.cost, self._device)
-        return AppNamespace(name, NamespaceParts(cascade, outcomes, store, cache, router), self._embedder)
+        return AppNamespace(name, NamespaceParts(cascade, outcomes, store, cache, router, labels), self._embedder)
 
     @property
     def namespaces(self) -> Mapping[str, AppNamespace]:

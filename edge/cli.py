@@ -8,7 +8,8 @@ import json
 import sys
 from dataclasses import asdict
 
-from edge.calibration.command import add_calibrate_parser, calibrate, print_report
+from edge.calibration.command import add_calibrate_parser, calibrate
+from edge.calibration.report import print_report
 from edge.core.query import Route
 from edge.local.model import local_gguf
 from shared.cli_flags import accept_config_after_commands, add_common_flags, add_section_flags, config_from_args
@@ -25,6 +26,7 @@ from shared.logging_setup import configure_logging
 from shared.model_registry import MODELS
 
 EXIT_BAD_INPUT = 2
+EXIT_NOT_WRITTEN = 3  # calibrate --write refused a policy worse than the simple choices (see its report)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "calibrate":
             report = asyncio.run(calibrate(config, args))
             print(json.dumps(report, indent=2)) if args.json else print_report(report)
+            if "not_written" in report:  # a script that asked for a config must not carry on without one
+                return EXIT_NOT_WRITTEN
         elif args.command == "serve":
             from edge.daemon.server import serve
 

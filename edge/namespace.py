@@ -15,6 +15,7 @@ import numpy as np
 
 from edge.cache.store import SqliteCache
 from edge.core.protocols import (
+    FEEDBACK,
     AnswerCache,
     ConfidenceEstimator,
     Draft,
@@ -29,7 +30,8 @@ from edge.pipeline.cascade import Cascade
 from edge.pipeline.decision import effective_threshold
 from edge.pipeline.result import AnswerEvent, CascadeResult
 from edge.pipeline.share import ShareReport
-from edge.routing.outcome_store import FEEDBACK, OutcomeStore
+from edge.routing.labels import OutcomeLabels
+from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
 
 
@@ -42,6 +44,7 @@ class NamespaceParts:
     store: SqliteCache | None
     cache: AnswerCache | None
     router: KnnRoutePolicy | None
+    labels: OutcomeLabels | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class NamespaceStatus:
     share: ShareReport  # this app's realized cloud share and its controller
     effective_threshold: float  # the configured threshold after the device shift and this app's controller
     router_labels: int | None  # labeled questions this app's router consults; None: the router is off
+    learned: dict[str, dict[str, int]]  # labels observed since start (agreement, audit), per source
 
 
 @dataclass(frozen=True)
@@ -167,4 +171,6 @@ class AppNamespace:
         share = cascade.share.report()
         threshold = effective_threshold(cascade.config.confidence.threshold, cascade.device(), share.offset)
         entries = store.stats().entries if store is not None else None
-        return NamespaceStatus(self.name, entries, share, threshold, router.labels if router is not None else None)
+        learned = self._parts.labels.counts() if self._parts.labels is not None else {}
+        router_labels = router.labels if router is not None else None
+        return NamespaceStatus(self.name, entries, share, threshold, router_labels, learned)

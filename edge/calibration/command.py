@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from edge.agent import EdgeAgent
-from edge.calibration.curves import (
-    evaluate_threshold,
-    roc_auc,
-    threshold_for_accuracy,
-    threshold_for_share,
-)
+from edge.calibration.curves import CurvePoint
+from edge.calibration.guard import Baselines, oracle_at
 from edge.calibration.labeled import builtin, load_jsonl, split
-from edge.calibration.outcomes import Outcome, collect_outcomes, outcome_arrays
-from edge.calibration.risk import losses_kept, risk_bounded_threshold
-from edge.calibration.served import replay_advice, served_curve, served_scores, usable_threshold
+from edge.calibration.outcomes import Outcome, agreement_report, collect_outcomes
+from edge.calibration.served import replay_advice
+from edge.calibration.variants import Replay, Target, choose, evaluate, shares_without_objection
 from edge.confidence.estimators import ALL_ESTIMATORS, create_estimator
 from edge.confidence.learned import LearnedEstimator
 from edge.core.protocols import ConfidenceEstimator
@@ -50,21 +45,56 @@ def add_calibrate_parser(sub) -> None:
     p.add_argument("--limit", type=int, default=0, help="at most this many questions per split (0: all)")
     p.add_argument("--seed", type=int, default=0, help="seed of the calibration/held-out split")
     p.add_argument("--write", type=Path, help="TOML config to write [edge.confidence] threshold and estimator into")
+    p.add_argument(
+        "--hold-share",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --target-cloud-share and --write: also write the target, so the daemon holds that share online",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write the chosen policy even when it does worse on held-out than the edge alone or random escalation",
+    )
+    p.add_argument(
+        "--fallback",
+        action="store_true",
+        help="when no policy beats the simple choices on held-out, write the better side alone (edge or cloud)",
+    )
     p.add_argument("--json", action="store_true", help="print the whole report as JSON instead of a table")
     add_section_flags(p, EdgeConfig, "edge")
 
 
-def write_threshold(path: Path, estimator: str, threshold: float, learned_path: Path | None = None) -> None:
+@dataclass(frozen=True)
+class WrittenPolicy:
+    estimator: str
+    threshold: float
+    router: bool
+    target_cloud_share: float | None = None  # the online controller holds it; None: off
+    learned_path: Path | None = None
+
+
+def write_policy(path: Path, policy: WrittenPolicy) -> None:
     import tomlkit
 
     doc = tomlkit.parse(path.read_text()) if path.is_file() else tomlkit.document()
     edge = doc.setdefault("edge", tomlkit.table(is_super_table=True))
     confidence = edge.setdefault("confidence", tomlkit.table())
-    confidence["estimator"] = estimator
-    confidence["threshold"] = threshold  # unrounded: the question scored exactly at it must stay local
-    if learned_path is not None:
-        confidence["learned_path"] = str(learned_path.resolve())
+    confidence["estimator"] = policy.estimator
+    confidence["threshold"] = policy.threshold  # unrounded: the question scored exactly at it must stay local
+    if policy.target_cloud_share is not None:
+        confidence["target_cloud_share"] = policy.target_cloud_share
+    elif "target_cloud_share" in confidence:
+        del confidence["target_cloud_share"]
+    if policy.learned_path is not None:
+        confidence["learned_path"] = str(policy.learned_path.resolve())
+    edge.setdefault("routing", tomlkit.table())["enabled"] = policy.router
     path.write_text(tomlkit.dumps(doc))
+
+
+def fallback_policy(side: str) -> WrittenPolicy:
+    """One side alone: never escalate (threshold 0, no router), or always (threshold 1, early escalation)."""
+    return WrittenPolicy("mean_logprob", 0.0 if side == "edge" else 1.0, router=False)
 
 
 def estimator_for(name: str, edge: EdgeConfig, edge_model: str, calibration: list[Outcome]) -> ConfidenceEstimator:
@@ -135,90 +165,56 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
                 routing = config.edge.routing
                 cal_advice = replay_advice(cal_out, cal_vec, cal_vec, routing, leave_one_out=True)
 
-    rows: list[dict[str, Any]] = []
-    fitted: dict[str, ConfidenceEstimator] = {}
-    for name in names:
-        estimator = fitted[name] = estimator_for(name, config.edge, edge_model, cal_out)
-        cal = served_scores(cal_out, estimator, cal_advice, routing), *outcome_arrays(cal_out, estimator)[1:]
-        ev = served_scores(held_out, estimator, held_advice, routing), *outcome_arrays(held_out, estimator)[1:]
-        row: dict[str, Any] = {"estimator": name, "auroc": roc_auc(outcome_arrays(cal_out, estimator)[0], cal[1])}
-        row["served_auroc"] = roc_auc(np.clip(cal[0], -1.0, 2.0), cal[1])
-        if key == "max_accuracy_loss":
-            bounded = risk_bounded_threshold(*cal, target, args.confidence)
-            threshold = usable_threshold(bounded.threshold)
-            row["risk"] = asdict(bounded) | {"held_out_loss": float(np.mean(losses_kept(*ev, threshold)))}
-        else:
-            curve = served_curve(*cal)
-            point = (
-                threshold_for_share(curve, target)
-                if key == "cloud_share"
-                else (threshold_for_accuracy(curve, target) or curve[-1])
-            )
-            threshold = point.threshold
-        # Both splits evaluated at the threshold written to the config, exactly as the daemon applies it.
-        row |= {
-            "threshold": threshold,
-            "calibration": asdict(evaluate_threshold(*cal, threshold)),
-            "held_out": asdict(evaluate_threshold(*ev, threshold)),
-        }
-        rows.append(row)
-    # With several estimators, keep the one that did best on the calibration split.
-    best = (
-        max(rows, key=lambda r: r["calibration"]["accuracy"])
-        if key == "cloud_share"
-        else min(rows, key=lambda r: (r["calibration"]["cloud_share"], -r["calibration"]["accuracy"]))
-    )
-    report = {
+    replay = Replay(cal_out, held_out, cal_advice, held_advice, routing)
+    wanted = Target(key, target, args.confidence)
+    fitted = {name: estimator_for(name, config.edge, edge_model, cal_out) for name in names}
+    routers = (True, False) if routing is not None else (False,)
+    rows = [evaluate(name, fitted[name], on, replay, wanted) for name in names for on in routers]
+    best = choose(rows)
+    held_edge = np.array([o.edge_correct for o in held_out])
+    held_cloud = np.array([o.cloud_correct for o in held_out])
+    base = Baselines.of(held_edge, held_cloud)
+    held_point = CurvePoint(best["threshold"], best["held_out"]["cloud_share"], best["held_out"]["accuracy"])
+    report: dict[str, Any] = {
         "target": {key: target},
-        "served_policy": {"router": routing is not None, "device": "nominal"},
+        "served_policy": {"router": best["router"], "device": "nominal"},
         "questions": {"calibration": len(calib), "held_out": len(held)},
-        "cloud_only_accuracy_held_out": float(np.mean([o.cloud_correct for o in held_out])),
-        "edge_only_accuracy_held_out": float(np.mean([o.edge_correct for o in held_out])),
+        "cloud_only_accuracy_held_out": base.cloud_only,
+        "edge_only_accuracy_held_out": base.edge_only,
+        "random_accuracy_held_out": base.random_at(held_point.cloud_share),
+        "oracle_accuracy_held_out": oracle_at(held_edge, held_cloud, held_point.cloud_share),
         "estimators": rows,
         "chosen": best["estimator"],
+        "objection": best["objection"],
+        "agreement": agreement_report(cal_out + held_out),
     }
+    report["gap_recovered_held_out"] = base.gap_recovered(held_point, report["oracle_accuracy_held_out"])
+    if best["objection"] is not None:
+        report["better_side"] = base.better_side
+        report["shares_without_objection"] = shares_without_objection(fitted[best["estimator"]], best, replay)
     if args.write:
-        chosen = fitted[best["estimator"]]
-        learned_path = None
-        if isinstance(chosen, LearnedEstimator):  # the fitted rule is served from its own versioned file
-            learned_path = args.write.with_name(f"{args.write.stem}.learned.json")
-            chosen.save(learned_path, trained_on=len(cal_out))
-            report["learned_rule"] = str(learned_path)
-        write_threshold(args.write, best["estimator"], best["threshold"], learned_path)
-        report["written_to"] = str(args.write)
+        write_chosen(args, report, best, fitted[best["estimator"]], len(cal_out))
     return report
 
 
-def print_report(report: dict) -> None:
+def write_chosen(
+    args: argparse.Namespace, report: dict, best: dict, chosen: ConfidenceEstimator, trained_on: int
+) -> None:
+    """Writes the chosen policy, the better side alone (--fallback), or nothing when the guard objects."""
+    if best["objection"] is not None and not args.force:
+        if not args.fallback:
+            report["not_written"] = best["objection"]
+            return
+        write_policy(args.write, fallback_policy(report["better_side"]))
+        report["written_to"], report["wrote_fallback"] = str(args.write), report["better_side"]
+        return
+    learned_path = None
+    if isinstance(chosen, LearnedEstimator):  # the fitted rule is served from its own versioned file
+        learned_path = args.write.with_name(f"{args.write.stem}.learned.json")
+        chosen.save(learned_path, trained_on=trained_on)
+        report["learned_rule"] = str(learned_path)
     ((key, target),) = report["target"].items()
-    print(
-        f"target {key} = {target}; calibration {report['questions']['calibration']} questions, "
-        f"held-out {report['questions']['held_out']}"
-    )
-    print(
-        f"{'estimator':<14}{'threshold':>10}{'AUROC':>7}{'calib share':>12}{'calib acc':>10}"
-        f"{'held share':>11}{'held acc':>9}{'error':>8}"
-    )
-    for r in report["estimators"]:
-        c, h = r["calibration"], r["held_out"]
-        error = h[key] - target if key in h else r["risk"]["held_out_loss"] - target
-        print(
-            f"{r['estimator']:<14}{r['threshold']:>10.4f}{r['auroc']:>7.3f}{c['cloud_share']:>12.3f}"
-            f"{c['accuracy']:>10.3f}{h['cloud_share']:>11.3f}{h['accuracy']:>9.3f}{error:>+8.3f}"
-        )
-        if "risk" in r:
-            risk = r["risk"]
-            print(
-                f"{'':<14}loss bound {risk['loss_upper_bound']:.4f} ({risk['losses']} losses in {risk['questions']}), "
-                f"{'holds' if risk['held'] else 'not reachable: everything escalates'}; held-out loss "
-                f"{risk['held_out_loss']:.4f} {'<=' if risk['held_out_loss'] <= target else '>'} {target}"
-            )
-    if report["served_policy"]["router"]:
-        print("shares and accuracies are of the served policy: router gates and mix replayed, nominal device")
-    print(
-        f"held-out accuracy: edge only {report['edge_only_accuracy_held_out']:.3f}, "
-        f"cloud only {report['cloud_only_accuracy_held_out']:.3f}"
-    )
-    if "written_to" in report:
-        print(f"wrote estimator={report['chosen']} and its threshold to {report['written_to']}")
-    print(json.dumps({"chosen": report["chosen"]}))
+    hold = target if key == "cloud_share" and args.hold_share else None
+    write_policy(args.write, WrittenPolicy(best["estimator"], best["threshold"], best["router"], hold, learned_path))
+    report["written_to"] = str(args.write)
+    report["holds_cloud_share"] = hold

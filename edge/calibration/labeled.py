@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import random
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from edge.core.answers import normalize_answer, says
 from shared.errors import InvalidRequest
 from shared.prompts import FEW_SHOT_QA
 
-_ARTICLES = re.compile(r"^(the|a|an)\s+")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -32,13 +31,6 @@ class LabeledItem:
     topic: str = ""
 
 
-def normalize_answer(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = text.strip().splitlines()[0] if text.strip() else ""
-    text = re.sub(r"[^\w\s-]", " ", text.casefold())
-    return _ARTICLES.sub("", re.sub(r"\s+", " ", text).strip())
-
-
 def is_correct(answer: str, item: LabeledItem) -> bool:
     """Numbers: the first number in the answer equals the expected one. Text: the normalized answer equals an
     accepted answer or starts with one followed by a word boundary ("Paris, France" counts for Paris)."""
@@ -47,10 +39,7 @@ def is_correct(answer: str, item: LabeledItem) -> bool:
         expected = [float(a) for a in item.answers if _NUMBER.fullmatch(a.strip())]
         return found is not None and float(found.group()) in expected
     got = normalize_answer(answer)
-    for accepted in (normalize_answer(a) for a in item.answers):
-        if accepted and (got == accepted or got.startswith(accepted + " ")):
-            return True
-    return False
+    return any(says(got, normalize_answer(a)) for a in item.answers)
 
 
 def capitals() -> list[LabeledItem]:

@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from edge.calibration.labeled import LabeledItem, is_correct
+from edge.core.answers import draft_agrees
 from edge.core.protocols import ConfidenceEstimator
 from edge.core.query import Query
 from edge.namespace import AppNamespace
@@ -186,3 +187,27 @@ async def collect_outcomes(
         await asyncio.gather(*(ask(i) for i in items))
         bar.close()
     return [Outcome(i, edge_runs[i.id], cloud_runs.get(i.id)) for i in items]
+
+
+def agreement_report(outcomes: list[Outcome]) -> dict[str, dict[str, float | int | None]]:
+    """Per topic, how far an agreement label (the edge's answer against the cloud's, as the daemon labels an
+    escalated draft) can be trusted: P(edge right | it agrees) and P(edge wrong | it disagrees)."""
+    by_topic: dict[str, list[tuple[bool, bool]]] = {}
+    for o in outcomes:
+        if o.cloud is not None and (agrees := draft_agrees(o.edge.answer, o.cloud.answer, complete=True)) is not None:
+            for topic in ("all", o.item.topic) if o.item.topic else ("all",):
+                by_topic.setdefault(topic, []).append((agrees, o.edge_correct))
+
+    def rate(pairs: list[tuple[bool, bool]], agreeing: bool) -> float | None:
+        right = [ok for agrees, ok in pairs if agrees == agreeing]
+        return None if not right else float(np.mean(right) if agreeing else 1.0 - np.mean(right))
+
+    return {
+        topic: {
+            "questions": len(pairs),
+            "agree": sum(a for a, _ in pairs),
+            "edge_right_when_agreeing": rate(pairs, True),
+            "edge_wrong_when_disagreeing": rate(pairs, False),
+        }
+        for topic, pairs in sorted(by_topic.items())
+    }

@@ -13,9 +13,9 @@ import numpy as np
 
 from edge.calibration.curves import CurvePoint, cascade_curve, evaluate_threshold
 from edge.calibration.outcomes import Outcome
-from edge.core.protocols import ConfidenceEstimator, RouterAdvice
+from edge.core.protocols import CALIBRATION, ConfidenceEstimator, RouterAdvice
 from edge.pipeline.decision import decide
-from edge.routing.knn import LabeledOutcomes
+from edge.routing.outcome_store import OutcomeRows
 from edge.routing.policy import KnnRoutePolicy
 from shared.config import RoutingConfig
 
@@ -31,10 +31,11 @@ def replay_advice(
 
     The daemon's own `KnnRoutePolicy`, over these rows instead of its SQLite store: one computation for both.
     """
-    history = LabeledOutcomes(
+    history = OutcomeRows(
         fitted_embeddings,
-        np.array([o.edge_correct for o in fitted_on]),
-        np.array([o.cloud_correct for o in fitted_on]),
+        np.array([o.edge_correct for o in fitted_on], float),
+        np.array([o.cloud_correct for o in fitted_on], float),
+        np.full(len(fitted_on), CALIBRATION),
     )
     return KnnRoutePolicy(history, routing).advice_rows(asked, leave_one_out)
 

@@ -125,6 +125,17 @@ class AnswerCache(Protocol):
         ...
 
 
+# Where a labeled outcome came from: `tandem-edge calibrate`, an app's feedback, the cloud's answer to an
+# escalated draft, or a background re-ask of an answer kept local.
+CALIBRATION, FEEDBACK, AGREEMENT, AUDIT = "calibration", "feedback", "agreement", "audit"
+
+
+class LabelSink(Protocol):
+    """Takes the labels the cascade observes (agreement, audits); the router learns from them at once."""
+
+    async def record(self, question: str, vector: LazyVector, *, edge_correct: bool, source: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class RouterAdvice:
     """What labeled neighbours say: a stay-local score in [0, 1] with credible bounds (low <= confidence <=

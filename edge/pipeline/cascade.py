@@ -13,13 +13,16 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
+from edge.core.answers import draft_agrees
 from edge.core.protocols import (
+    AGREEMENT,
     AnswerCache,
     ConfidenceEstimator,
     Draft,
     Embedder,
     ExpertChoice,
     ExpertPolicy,
+    LabelSink,
     LazyVector,
     LocalGenerator,
     RoutePolicy,
@@ -53,6 +56,7 @@ class CascadeParts:
     router: RoutePolicy | None = None
     embedder: Embedder | None = None
     experts: ExpertPolicy | None = None
+    labels: LabelSink | None = None
 
 
 class Cascade:
@@ -186,6 +190,7 @@ class Cascade:
         assert done is not None
         if (result := done.result) is not None:
             await self._remember(query, done, tally, vector)
+            await self._label_agreement(query, draft, result.text, vector)
             if live:
                 yield tally.cloud_answer(result)
             else:
@@ -239,6 +244,15 @@ class Cascade:
         meta = {"edge_confidence": tally.score, "estimator": tally.estimator, "finish_reason": r.finish_reason.value}
         ttl = min(r.cache.ttl_seconds, self.config.cache.max_ttl_s)
         await self.parts.cache.store(query, answer=r.text, model=r.model, ttl_s=ttl, meta=meta, vector=vector)
+
+    async def _label_agreement(self, query: Query, draft: Draft | None, cloud_text: str, vector: LazyVector) -> None:
+        """An escalation the policy chose, with a draft, labels the edge: did it say what the cloud said?"""
+        sink = self.parts.labels
+        if sink is None or draft is None or query.policy.route != "auto":
+            return
+        agrees = draft_agrees(draft.text, cloud_text, complete=not draft.stopped_early)
+        if agrees is not None:
+            await sink.record(query.text, vector, edge_correct=agrees, source=AGREEMENT)
 
     async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
         """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs

@@ -24,10 +24,7 @@ class LabeledOutcomes:
     embeddings: np.ndarray  # (n, dim), unit rows
     edge_correct: np.ndarray  # (n,) bool, or float with NaN where unknown (feedback labels one side)
     cloud_correct: np.ndarray
-
-    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The rows as an outcome source (`edge.routing.outcome_store.OutcomeSource`): replays fit on these."""
-        return self.embeddings, self.edge_correct, self.cloud_correct
+    weights: np.ndarray | None = None  # (n,) what one row counts as (a label from the cloud as teacher: less)
 
 
 @dataclass(frozen=True)
@@ -60,16 +57,18 @@ class KnnRouter:
         self.sharpness = sharpness
         self.prior_strength = prior_strength
         self._vectors = np.asarray(history.embeddings, np.float64)
+        self._row_weights = np.ones(len(self._vectors)) if history.weights is None else history.weights
         self._edge = history.edge_correct.astype(float)
         self._cloud = history.cloud_correct.astype(float)
-        self._prior_edge = self._overall_rate(self._edge)
-        self._prior_cloud = self._overall_rate(self._cloud)
+        self._prior_edge = self._overall_rate(self._edge, self._row_weights)
+        self._prior_cloud = self._overall_rate(self._cloud, self._row_weights)
 
     @staticmethod
-    def _overall_rate(labels: np.ndarray) -> float:
-        """The side's success rate over all labels, Laplace-smoothed: a prior is never certain."""
-        known = labels[np.isfinite(labels)]
-        return float((known.sum() + 1.0) / (len(known) + 2.0))
+    def _overall_rate(labels: np.ndarray, weights: np.ndarray) -> float:
+        """The side's weighted success rate over all labels, Laplace-smoothed: a prior is never certain."""
+        known = np.isfinite(labels)
+        w = weights[known]
+        return float(((w * labels[known]).sum() + 1.0) / (w.sum() + 2.0))
 
     def estimate(self, embeddings: np.ndarray, leave_one_out: bool = False) -> SideEstimates:
         """`leave_one_out` scores the history itself, each row without its own label (for fitting on it)."""
@@ -81,7 +80,7 @@ class KnnRouter:
         top = np.argpartition(-sims, self.k - 1, axis=1)[:, : self.k]
         top_sims = np.take_along_axis(sims, top, axis=1)
         top_sims = np.where(np.isfinite(top_sims), top_sims, -1.0)
-        weights = np.exp(self.sharpness * (top_sims - 1.0))
+        weights = np.exp(self.sharpness * (top_sims - 1.0)) * self._row_weights[top]
         p_edge, var_edge, n_edge = self._posterior(self._edge[top], weights, self._prior_edge)
         p_cloud, var_cloud, n_cloud = self._posterior(self._cloud[top], weights, self._prior_cloud)
         return SideEstimates(

@@ -1,8 +1,9 @@
 """Labeled outcomes the router learns from, kept on disk (SQLite).
 
-Two sources: `tandem-edge calibrate` (both sides labeled: was the edge right, was the cloud right) and app
-feedback through the daemon (one side: whoever served the answer). The daemon also remembers what it served,
-by response id, so feedback can be tied to a question and a side.
+Sources (`edge.core.protocols`): `tandem-edge calibrate` (both sides labeled: was the edge right, was the cloud
+right), app feedback through the daemon (one side: whoever served the answer), and the cloud as a teacher
+(agreement of an escalated draft with the cloud's answer, and audits of answers kept local: the edge side only).
+The daemon also remembers what it served, by response id, so feedback can be tied to a question and a side.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from edge.core.protocols import CALIBRATION
 from edge.sqlite_db import StorageReport, open_db
 
 _SCHEMA = """
@@ -37,11 +39,33 @@ CREATE TABLE IF NOT EXISTS served (
 """
 
 
-FEEDBACK = "feedback"  # outcomes source of app feedback through the daemon
-
-
 class OutcomeSource(Protocol):
-    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+    def all(self) -> OutcomeRows: ...
+
+
+@dataclass(frozen=True)
+class OutcomeRows:
+    """Labeled outcomes as columns; unknown labels are NaN."""
+
+    embeddings: np.ndarray  # (n, dim) float32
+    edge_correct: np.ndarray
+    cloud_correct: np.ndarray
+    sources: np.ndarray  # (n,) str
+
+    def all(self) -> OutcomeRows:
+        """The rows as an outcome source themselves: replays fit on these."""
+        return self
+
+    @classmethod
+    def empty(cls) -> OutcomeRows:
+        return cls(np.zeros((0, 0), np.float32), np.zeros(0), np.zeros(0), np.zeros(0, dtype=str))
+
+    @classmethod
+    def concat(cls, parts: list[OutcomeRows]) -> OutcomeRows:
+        parts = [p for p in parts if len(p.sources)]
+        if not parts:
+            return cls.empty()
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
 
 
 @dataclass(frozen=True)
@@ -99,17 +123,22 @@ class OutcomeStore:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def all(self, exclude_source: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(embeddings, edge_correct, cloud_correct); unknown labels are NaN."""
+    def all(self, only_source: str | None = None) -> OutcomeRows:
+        """Every labeled outcome, or those of one source."""
+        query = "SELECT embedding, edge_correct, cloud_correct, source FROM outcomes"
         with self._lock:
             rows = self._db.execute(
-                "SELECT embedding, edge_correct, cloud_correct FROM outcomes WHERE source IS NOT ?", (exclude_source,)
+                query + (" WHERE source = ?" if only_source else ""), (only_source,) if only_source else ()
             ).fetchall()
         if not rows:
-            return np.zeros((0, 0), np.float32), np.zeros(0), np.zeros(0)
-        embeddings = np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows])
+            return OutcomeRows.empty()
         as_float = lambda v: np.nan if v is None else float(v)  # noqa: E731
-        return embeddings, np.array([as_float(r[1]) for r in rows]), np.array([as_float(r[2]) for r in rows])
+        return OutcomeRows(
+            np.stack([np.frombuffer(r[0], dtype=np.float32) for r in rows]),
+            np.array([as_float(r[1]) for r in rows]),
+            np.array([as_float(r[2]) for r in rows]),
+            np.array([r[3] for r in rows]),
+        )
 
     def count(self) -> int:
         with self._lock:
@@ -145,17 +174,14 @@ class OutcomeStore:
 
 
 class LayeredOutcomes:
-    """What one app's router learns from: the operator's calibration (shared) and that app's own feedback.
+    """What one app's router learns from: the operator's calibration (shared) and that app's own labels.
 
-    Feedback left in the shared store by other apps is never read, so one app cannot steer another's routing.
+    Only calibration labels are read from the shared store, so one app cannot steer another's routing.
     """
 
     def __init__(self, shared: OutcomeStore, own: OutcomeStore) -> None:
         self.shared = shared
         self.own = own
 
-    def all(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        parts = [p for p in (self.shared.all(exclude_source=FEEDBACK), self.own.all()) if len(p[1])]
-        if not parts:
-            return self.own.all()
-        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
+    def all(self) -> OutcomeRows:
+        return OutcomeRows.concat([self.shared.all(only_source=CALIBRATION), self.own.all()])

@@ -11,13 +11,19 @@ import threading
 
 import numpy as np
 
-from edge.core.protocols import LazyVector, RouterAdvice
+from edge.core.protocols import AGREEMENT, AUDIT, LazyVector, RouterAdvice
 from edge.routing.knn import KnnRouter, LabeledOutcomes
-from edge.routing.outcome_store import OutcomeSource
+from edge.routing.outcome_store import OutcomeRows, OutcomeSource
 from shared.config import RoutingConfig
 
+# Labels whose other side is the cloud's own answer: the cloud is a teacher, not an oracle.
+TEACHER_SOURCES = (AGREEMENT, AUDIT)
 
-def build_router(history: LabeledOutcomes, config: RoutingConfig) -> KnnRouter:
+
+def build_router(rows: OutcomeRows, config: RoutingConfig) -> KnnRouter:
+    teacher = np.isin(rows.sources, TEACHER_SOURCES)
+    weights = np.where(teacher, config.agreement_weight, 1.0)
+    history = LabeledOutcomes(rows.embeddings, rows.edge_correct, rows.cloud_correct, weights)
     return KnnRouter(history, k=config.k, prior_strength=config.prior_strength)
 
 
@@ -40,6 +46,7 @@ class KnnRoutePolicy:
         self.config = config
         self._lock = threading.Lock()
         self._router: KnnRouter | None = None
+        self._rows = OutcomeRows.empty()
         self.refresh()
 
     @property
@@ -50,11 +57,22 @@ class KnnRoutePolicy:
 
     def refresh(self) -> None:
         """Rebuilds the neighbour index from the store (after calibration or feedback)."""
-        embeddings, edge_ok, cloud_ok = self.store.all()
-        history = LabeledOutcomes(embeddings, edge_ok, cloud_ok)
-        router = build_router(history, self.config) if len(embeddings) else None
+        rows = self.store.all()
+        router = build_router(rows, self.config) if len(rows.sources) else None
         with self._lock:
-            self._router = router
+            self._rows, self._router = rows, router
+
+    def learn(self, embedding: np.ndarray, edge_correct: bool, source: str) -> None:
+        """One edge-side label, used from the next query on without re-reading the store."""
+        row = OutcomeRows(
+            np.asarray(embedding, np.float32)[None, :],
+            np.array([float(edge_correct)]),
+            np.array([np.nan]),
+            np.array([source]),
+        )
+        with self._lock:
+            rows = OutcomeRows.concat([self._rows, row])
+            self._rows, self._router = rows, build_router(rows, self.config)
 
     def advice_rows(self, embeddings: np.ndarray, leave_one_out: bool = False) -> list[RouterAdvice]:
         """The served advice for each row; `leave_one_out` when the rows are the labeled questions themselves

@@ -139,6 +139,17 @@ class RoutingConfig(Section):
     credible_z: float = Field(
         0.5, ge=0, description="Width of the credible bounds the gates use, in standard deviations of the gain."
     )
+    agreement_labels: bool = Field(
+        True,
+        description="Label each escalated draft by whether it says what the cloud answered, and learn from it.",
+    )
+    agreement_weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="What one label from the cloud's answer (agreement, audit) counts against a calibration or "
+        "feedback label: the cloud is a teacher, not an oracle.",
+    )
 
 
 class UplinkConfig(Section):

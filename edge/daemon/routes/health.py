@@ -48,6 +48,7 @@ def _namespace_json(status: NamespaceStatus) -> dict:
         "effective_threshold": status.effective_threshold,
         "cloud_share": asdict(status.share),
         "router_labels": status.router_labels,
+        "learned": status.learned,
         "cache_entries": status.cache_entries,
     }
 

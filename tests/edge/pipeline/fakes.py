@@ -141,3 +141,13 @@ class ScriptedUplink:
             timings=ServerTimings(0.0, 1.0, 2.0),
             cache=CacheHint(True, 3600),
         )
+
+
+class ListLabels:
+    """Collects the labels the cascade records (agreement, audits)."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, bool, str]] = []
+
+    async def record(self, question: str, vector: LazyVector, *, edge_correct: bool, source: str) -> None:
+        self.records.append((question, edge_correct, source))

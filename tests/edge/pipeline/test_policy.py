@@ -21,14 +21,14 @@ from edge.pipeline.result import AnswerDelta, CascadeResult
 from edge.pipeline.share import ShareTracker
 from shared.config import CostConfig, EdgeConfig, RoutingConfig
 from shared.errors import InvalidRequest
-from tests.edge.pipeline.fakes import DictCache, FakeGenerator, FixedRouter, ScriptedUplink
+from tests.edge.pipeline.fakes import DictCache, FakeGenerator, FixedRouter, ListLabels, ScriptedUplink
 
 SURE = "What is the capital of France?"
 UNSURE = "What is the capital of Tuvalu?"
 ANSWERS = {SURE: ([" Paris"], 0.95), UNSURE: ([" Fun", "af", "uti", " and", " more"], 0.001)}
 
 
-def cascade(uplink=None, router=None, device=NOMINAL_DEVICE, cache=True, **confidence) -> Cascade:
+def cascade(uplink=None, router=None, device=NOMINAL_DEVICE, cache=True, labels=None, **confidence) -> Cascade:
     config = EdgeConfig(confidence={"threshold": 0.5, **confidence})
     parts = CascadeParts(
         generator=FakeGenerator(ANSWERS),
@@ -36,6 +36,7 @@ def cascade(uplink=None, router=None, device=NOMINAL_DEVICE, cache=True, **confi
         uplink=uplink or ScriptedUplink([" Fun", "afuti"]),
         cache=DictCache() if cache else None,
         router=router,
+        labels=labels,
     )
     return Cascade(parts, config, CostConfig(), lambda: device)
 
@@ -228,3 +229,22 @@ async def test_a_forced_route_asks_its_side_past_the_cache():
     forced = await c.answer(Query(question=UNSURE, policy=Policy(route="cloud")))
     assert forced.served_by == "cloud" and len(c.parts.uplink.requests) == 2, "the cloud was asked again"
     assert (await c.answer(Query(question=UNSURE, policy=Policy(route="edge")))).served_by == "edge"
+
+
+async def test_an_escalated_draft_is_labeled_by_the_clouds_answer():
+    labels = ListLabels()
+    c = cascade(labels=labels, early_escalation=False)
+    await c.answer(Query(question=UNSURE))  # the draft says "Funafuti and more", the cloud "Funafuti"
+    assert labels.records == [(UNSURE, True, "agreement")]
+    other = ListLabels()
+    await cascade(uplink=ScriptedUplink([" Vaiaku"]), labels=other).answer(Query(question=UNSURE))
+    assert other.records == [(UNSURE, False, "agreement")], "an early-stopped draft that said otherwise"
+
+
+async def test_no_label_without_a_policy_decision_or_a_draft():
+    labels = ListLabels()
+    c = cascade(labels=labels, cache=False)
+    await c.answer(Query(question=UNSURE, policy=Policy(route="cloud")))  # forced: no draft, no decision
+    await c.answer(Query(question=SURE))  # kept local: nothing to compare with
+    await cascade(labels=labels, router=FixedRouter({UNSURE: 0.0})).answer(Query(question=UNSURE))  # routed early
+    assert labels.records == []

@@ -23,9 +23,11 @@ def test_outcome_store_survives_restart(tmp_path):
     store.remember_served(response_id="r1", question="q1", served_by="edge", embedding=None)
     store.close()
     reopened = OutcomeStore(tmp_path / "o.sqlite")
-    embeddings, edge_ok, cloud_ok = reopened.all()
-    assert reopened.count() == 2 and embeddings.shape == (2, 2)
-    assert edge_ok.tolist() == [0.0, 0.0] and np.isnan(cloud_ok[0]) and cloud_ok[1] == 1.0
+    rows = reopened.all()
+    assert reopened.count() == 2 and rows.embeddings.shape == (2, 2)
+    assert rows.edge_correct.tolist() == [0.0, 0.0] and np.isnan(rows.cloud_correct[0]) and rows.cloud_correct[1] == 1
+    assert rows.sources.tolist() == ["feedback", "calibration"]
+    assert reopened.all(only_source="calibration").sources.tolist() == ["calibration"]
     assert reopened.served("r1").served_by == "edge" and reopened.served("nope") is None
     reopened.close()
 
@@ -40,4 +42,19 @@ def test_advice_comes_from_close_neighbours_only(tmp_path):
     assert cloud_wins.confidence < 0.4 and cloud_wins.low <= cloud_wins.confidence <= cloud_wins.high
     assert policy.advice_for(vec(0.01, 1)).confidence > 0.6  # its neighbour: the cloud adds nothing
     assert policy.advice_for(vec(1, 1)).confidence is None, "nothing labeled is close enough"
+    store.close()
+
+
+def test_a_teacher_label_is_learned_at_once_and_counts_less(tmp_path):
+    """Agreement labels reach the router without a refresh and weigh `agreement_weight` of a calibration label."""
+    store = OutcomeStore(tmp_path / "o.sqlite")
+    store.replace_labeled([("a", vec(1, 0), True, True)], "calibration")
+    full = KnnRoutePolicy(store, RoutingConfig(min_similarity=0.9, min_support=0.1, agreement_weight=1.0))
+    half = KnnRoutePolicy(store, RoutingConfig(min_similarity=0.9, min_support=0.1, agreement_weight=0.2))
+    before = full.advice_for(vec(1, 0)).confidence
+    for policy in (full, half):
+        for _ in range(3):
+            policy.learn(vec(1, 0.01), edge_correct=False, source="agreement")
+    assert full.labels == half.labels == 4 and store.count() == 1, "learned in memory; the sink writes the store"
+    assert full.advice_for(vec(1, 0)).confidence < half.advice_for(vec(1, 0)).confidence < before
     store.close()

@@ -1,0 +1,39 @@
+"""When two answers say the same thing: the grading rule of labeled questions, and of the edge's draft against
+the cloud's answer to the same question (agreement labels)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ARTICLES = re.compile(r"^(the|a|an)\s+")
+
+
+def normalize_answer(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    text = re.sub(r"[^\w\s-]", " ", text.casefold())
+    return _ARTICLES.sub("", re.sub(r"\s+", " ", text).strip())
+
+
+def says(answer: str, accepted: str) -> bool:
+    """The normalized answer is the accepted one, or starts with it at a word boundary ("Paris, France")."""
+    return bool(accepted) and (answer == accepted or answer.startswith(accepted + " "))
+
+
+def draft_agrees(draft: str, cloud: str, complete: bool) -> bool | None:
+    """Whether the edge's draft says what the cloud said; None when that cannot be told.
+
+    A draft cut short (early escalation) agrees once it has said the cloud's answer, disagrees once its text so far
+    is not how the cloud's answer begins, and is unknown in between.
+    """
+    d, c = normalize_answer(draft), normalize_answer(cloud)
+    if not c:
+        return None
+    if complete:
+        return says(d, c) or says(c, d) if d else False
+    if not d:
+        return None
+    if says(d, c):
+        return True
+    return None if c.startswith(d) else False

@@ -1,0 +1,45 @@
+"""Labels the cascade observes (agreement with the cloud, audits), kept in the app's outcome store and learned
+by its router at once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter
+
+from edge.core.protocols import LazyVector
+from edge.routing.outcome_store import OutcomeStore
+from edge.routing.policy import KnnRoutePolicy
+
+
+class OutcomeLabels:
+    """Implements `LabelSink` for one namespace."""
+
+    def __init__(self, store: OutcomeStore, router: KnnRoutePolicy | None) -> None:
+        self._store = store
+        self._router = router
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, bool]] = Counter()
+
+    async def record(self, question: str, vector: LazyVector, *, edge_correct: bool, source: str) -> None:
+        embedding = await vector.get()
+        if embedding is None:  # no embedder runs: nothing could ever find this label
+            return
+        await asyncio.to_thread(
+            self._store.add,
+            question=question,
+            embedding=embedding,
+            edge_correct=edge_correct,
+            cloud_correct=None,
+            source=source,
+        )
+        if self._router is not None:
+            await asyncio.to_thread(self._router.learn, embedding, edge_correct, source)
+        with self._lock:
+            self._counts[source, edge_correct] += 1
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Labels recorded since start, per source: how many said the edge was right, how many wrong."""
+        with self._lock:
+            sources = sorted({source for source, _ in self._counts})
+            return {s: {"edge_right": self._counts[s, True], "edge_wrong": self._counts[s, False]} for s in sources}
