@@ -189,6 +189,8 @@ class EdgeAgent:
 
     async def close(self) -> None:
         try:
+            for namespace in self._namespaces.values():
+                await namespace.close()
             await self._client.close()
         finally:
             self._closers.close()

@@ -26,6 +26,7 @@ from edge.core.protocols import (
     UplinkDone,
 )
 from edge.core.query import Query, QueryStyle
+from edge.pipeline.audit import AuditReport
 from edge.pipeline.cascade import Cascade
 from edge.pipeline.decision import effective_threshold
 from edge.pipeline.result import AnswerEvent, CascadeResult
@@ -55,6 +56,7 @@ class NamespaceStatus:
     effective_threshold: float  # the configured threshold after the device shift and this app's controller
     router_labels: int | None  # labeled questions this app's router consults; None: the router is off
     learned: dict[str, dict[str, int]]  # labels observed since start (agreement, audit), per source
+    audits: AuditReport | None  # None: no labels are learned, so nothing is audited
 
 
 @dataclass(frozen=True)
@@ -173,4 +175,9 @@ class AppNamespace:
         entries = store.stats().entries if store is not None else None
         learned = self._parts.labels.counts() if self._parts.labels is not None else {}
         router_labels = router.labels if router is not None else None
-        return NamespaceStatus(self.name, entries, share, threshold, router_labels, learned)
+        audits = cascade.auditor.sampler.report() if cascade.auditor is not None else None
+        return NamespaceStatus(self.name, entries, share, threshold, router_labels, learned, audits)
+
+    async def close(self) -> None:
+        """Cancels this app's background work (audits)."""
+        await self._parts.cascade.aclose()

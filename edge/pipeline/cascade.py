@@ -33,6 +33,7 @@ from edge.core.protocols import (
     settle,
 )
 from edge.core.query import Query, QueryStyle
+from edge.pipeline.audit import Auditor, AuditSampler
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from edge.pipeline.shaping import DeltaShaper
@@ -74,6 +75,9 @@ class Cascade:
         self.style = QueryStyle(config.local.rendering, config.local.max_tokens)
         c = config.confidence
         self.share = ShareTracker(c.target_cloud_share, c.share_window, c.share_step)
+        r = config.routing
+        sampler = AuditSampler(r.audit_rate, r.audit_per_hour)
+        self.auditor = Auditor(sampler, parts.uplink, parts.labels) if parts.labels is not None else None
 
     @property
     def cloud_available(self) -> bool:
@@ -116,6 +120,8 @@ class Cascade:
             tally.reasons.append(why)
             self._count(query, keep)
             if keep:
+                if self.auditor is not None and query.policy.route == "auto":
+                    self.auditor.consider(query, tally.draft, vector, self._request(query, None))
                 async for event in self._emit_whole(tally, tally.edge_answer):
                     yield event
                 return
@@ -265,6 +271,11 @@ class Cascade:
             tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)
             await self._remember(query, done, tally, vector)
         return done
+
+    async def aclose(self) -> None:
+        """Cancels the audits still running."""
+        if self.auditor is not None:
+            await self.auditor.aclose()
 
     async def local_draft(self, query: Query, context: list[tuple[str, str]] | None = None) -> Draft:
         """The edge's whole answer with every per-token signal: no cache, no early stop, no cloud."""

@@ -143,6 +143,14 @@ class RoutingConfig(Section):
         True,
         description="Label each escalated draft by whether it says what the cloud answered, and learn from it.",
     )
+    audit_rate: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Share of the answers the policy keeps local that are re-asked of the cloud in the background "
+        "and labeled (audits against selection bias: kept answers are otherwise never checked).",
+    )
+    audit_per_hour: int = Field(60, ge=0, description="At most this many audits in any hour (their cloud cost).")
     agreement_weight: float = Field(
         0.5,
         ge=0,

@@ -49,6 +49,7 @@ def _namespace_json(status: NamespaceStatus) -> dict:
         "cloud_share": asdict(status.share),
         "router_labels": status.router_labels,
         "learned": status.learned,
+        "audits": asdict(status.audits) if status.audits is not None else None,
         "cache_entries": status.cache_entries,
     }
 
