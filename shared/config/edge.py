@@ -25,6 +25,14 @@ class ExpertsConfig(Section):
     min_similarity: float = Field(
         0.6, ge=0, le=1, description="Below this similarity to every expert's facts, ask the base model."
     )
+    relation_similarity: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="An expert whose table is built from one question template is named only when the question "
+        "names one of its subjects and, with that subject masked, is at least this close to the masked template "
+        "(so a question about another relation of the same subject goes to the base model).",
+    )
 
     @field_validator("mode")
     @classmethod

@@ -6,6 +6,7 @@ import pytest
 
 from edge.cache.embeddings import AsyncEmbedder, SentenceEmbedder
 from edge.core.protocols import LazyVector
+from edge.routing.expert_tables import table_template
 from edge.routing.experts import ExpertChooser
 from shared.config import ExpertsConfig
 from shared.types import ExpertInfo
@@ -64,3 +65,30 @@ async def test_an_unreachable_cloud_means_the_base_model(embedder):
     chooser = ExpertChooser(ExpertsConfig(), down, embedder)
     assert not await chooser.ready()
     assert await _choose(chooser, embedder, "What is the capital of Peru?") is None
+
+
+async def test_a_question_about_another_relation_of_a_subject_goes_to_the_base_model(embedder):
+    """Experts that never hurt: close to a fact by its subject is not enough, the relation must be the table's."""
+    only_capitals = ExpertChooser(ExpertsConfig(min_similarity=0.6), _capitals_only, embedder)
+    assert await only_capitals.ready()
+    for question, expected in [
+        ("Which continent is Peru in?", ""),
+        ("What is the currency of Japan?", ""),
+        ("What is the capital of France?", ""),  # the table does not hold France
+        ("Do you know the capital of Egypt?", "capitals"),
+        ("What's Norway's capital city?", "capitals"),
+    ]:
+        choice = await _choose(only_capitals, embedder, question)
+        assert choice is not None and choice.name == expected, (question, choice)
+
+
+async def _capitals_only() -> tuple[ExpertInfo, ...]:
+    return EXPERTS[:1]
+
+
+def test_a_table_template_and_its_subjects():
+    template = table_template(EXPERTS[0].index_questions)
+    assert template is not None and template.masked == "What is the capital of it?"
+    assert template.subjects == COUNTRIES
+    assert template.mask("and NORWAY's capital?") == "and it's capital?" and template.mask("Perugia?") is None
+    assert table_template(("What is 2+2?", "Who wrote Hamlet?")) is None, "free-form questions have no frame"
