@@ -28,51 +28,68 @@ from edge.calibration.labeled import builtin, is_correct, split
 from shared.launchers import DaemonProcess
 
 
-def calibrate(data_dir: str, cloud: list[str], config: Path, target: float, limit: int, sets: str) -> dict:
+def calibrate(
+    data_dir: str, cloud: list[str], config: Path, target: float, sets: str, limit: int = 0, hold: bool = True
+) -> dict:
+    """As a user would: where the guard finds no policy better than the simple choices, the better side alone;
+    `hold`: the written target is held online (calibrate's default)."""
     cmd = [sys.executable, "-m", "edge.cli", "--data-dir", data_dir, "calibrate", *cloud]
     cmd += ["--target-cloud-share", str(target), "--estimators", "all", "--sets", sets, "--limit", str(limit)]
-    cmd += ["--write", str(config), "--json"]
+    cmd += ["--write", str(config), "--json", "--fallback", "--hold-share" if hold else "--no-hold-share"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if done.returncode:
         raise RuntimeError(f"calibrate failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout)
 
 
+def chosen_row(report: dict) -> dict:
+    router = report["served_policy"]["router"]
+    return next(r for r in report["estimators"] if (r["estimator"], r["router"]) == (report["chosen"], router))
+
+
+def ask_all(daemon: DaemonProcess, items: list, clients: int, tandem: dict | None = None) -> list[dict]:
+    """Each item through the official `openai` client: its side (a degraded answer counts as escalated, as in the
+    daemon's own share), whether it is right, whether a device rule moved the threshold."""
+    client = openai.OpenAI(base_url=f"{daemon.base_url}/v1", api_key="unused", max_retries=0, timeout=120)
+
+    def ask(item) -> dict:
+        reply = client.chat.completions.create(
+            model="tandem",
+            messages=[{"role": "user", "content": item.question}],
+            extra_body={"tandem": tandem} if tandem else None,
+        )
+        meta = (reply.model_extra or {})["tandem"]
+        return {
+            "side": "cloud" if meta["degraded"] else meta["served_by"],
+            "correct": is_correct(reply.choices[0].message.content or "", item),
+            "shifted": any(r.startswith("device") for r in meta["reasons"]),
+            "degraded": meta["degraded_reason"],
+        }
+
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(ask, items))
+
+
 def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str, hold: bool) -> dict:
-    """`cloud`: the --cloud-address (and --cloud-api-key) flags both programs get; `hold`: the daemon also runs
-    its online controller at the same target."""
+    """`cloud`: the --cloud-address (and --cloud-api-key) flags both programs get; `hold`: the daemon runs the
+    online controller calibrate writes (off: the calibrated threshold alone)."""
     with tempfile.TemporaryDirectory(prefix="tandem-share-") as data_dir:
         config = Path(data_dir) / "tandem.toml"
-        report = calibrate(data_dir, cloud, config, target, limit, sets)
-        chosen = next(r for r in report["estimators"] if r["estimator"] == report["chosen"])
+        report = calibrate(data_dir, cloud, config, target, sets, limit, hold)
+        chosen = chosen_row(report)
         held = split(builtin(sets.split(",")), seed=0)[1][:limit]
-        flags = [*cloud, "--log-level", "WARNING", *(["--hold-cloud-share", str(target)] if hold else [])]
+        flags = [*cloud, "--log-level", "WARNING"]
         with DaemonProcess(flags, data_dir=data_dir, env={"TANDEM_CONFIG": str(config)}) as daemon:
-            client = openai.OpenAI(base_url=f"{daemon.base_url}/v1", api_key="unused", max_retries=0, timeout=120)
-
-            def ask(item) -> tuple[str, bool, bool]:
-                reply = client.chat.completions.create(
-                    model="tandem", messages=[{"role": "user", "content": item.question}]
-                )
-                tandem = (reply.model_extra or {})["tandem"]
-                shifted = any(r.startswith("device") for r in tandem["reasons"])
-                # A degraded answer was meant for the cloud: it counts as escalated, as in the daemon's own share.
-                side = "cloud" if tandem["degraded"] else tandem["served_by"]
-                if tandem["degraded"]:
-                    degraded.append(tandem["degraded_reason"])
-                return side, is_correct(reply.choices[0].message.content or "", item), shifted
-
-            degraded: list[str] = []
-
             started = time.perf_counter()
-            with ThreadPoolExecutor(clients) as pool:
-                answers = list(pool.map(ask, held))
+            answers = ask_all(daemon, held, clients)
             seconds = time.perf_counter() - started
             realized = daemon.healthz()["namespaces"][""]["cloud_share"]
-    served = [s for s, _, _ in answers]
+    degraded = [a["degraded"] for a in answers if a["degraded"]]
+    served = [a["side"] for a in answers]
     return {
         "target": target,
-        "online_controller": hold,
+        "online_controller": report.get("holds_cloud_share") is not None,
+        "wrote_fallback": report.get("wrote_fallback"),
         "questions": len(held),
         "clients": clients,
         "chosen_estimator": report["chosen"],
@@ -82,8 +99,8 @@ def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str
         "escalated_share": float(np.mean([s == "cloud" for s in served])),
         "served_cache_share": float(np.mean([s == "cache" for s in served])),
         "daemon_realized_share": realized["realized"],
-        "accuracy": float(np.mean([ok for _, ok, _ in answers])),
-        "device_shifted_share": float(np.mean([shifted for _, _, shifted in answers])),
+        "accuracy": float(np.mean([a["correct"] for a in answers])),
+        "device_shifted_share": float(np.mean([a["shifted"] for a in answers])),
         "degraded": {reason: degraded.count(reason) for reason in sorted(set(degraded))},
         "predicted_held_out_accuracy": chosen["held_out"]["accuracy"],
         "cloud_only_accuracy": report["cloud_only_accuracy_held_out"],
@@ -100,7 +117,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=300, help="questions per split")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--sets", default="all")
-    parser.add_argument("--hold", action="store_true", help="run the daemon's online cloud-share controller too")
+    parser.add_argument(
+        "--hold",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the daemon holds the calibrated share online, as calibrate writes it (--no-hold: the threshold alone)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "served_share.json")
     args = parser.parse_args()
     quiet_logs()

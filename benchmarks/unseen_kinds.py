@@ -1,0 +1,146 @@
+"""Question kinds calibration never saw, through the daemon as users run it, learning from traffic on and off.
+
+`python -m benchmarks.unseen_kinds [--holdout units,demonyms] [--target 0.5] [--limit 100] [--serve 120]`:
+`tandem-edge calibrate` on every built-in set but the held-out ones (--fallback; the written target is held
+online), then `tandem-edge serve` on that config twice from the same start, learning from traffic on (agreement
+labels and audits, the defaults) and off, with the held-out questions through the official `openai` client.
+Every question is then asked with the route forced to each side, so random escalation and the oracle at the
+served share are known. Reports per arm the served share, the accuracy and the gap recovered
+G = (daemon - random) / (oracle - random), over the stream and cumulatively per checkpoint; writes
+benchmarks/results/unseen_kinds.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
+from benchmarks.served_share import ask_all, calibrate, chosen_row
+from edge.calibration.curves import CurvePoint
+from edge.calibration.guard import Baselines, oracle_at
+from edge.calibration.labeled import BUILTIN_SETS, builtin
+from shared.launchers import DaemonProcess
+
+NO_LEARNING = ["--router-agreement-labels", "false", "--router-audit-rate", "0"]
+
+
+def gap(escalated: np.ndarray, correct: np.ndarray, edge_ok: np.ndarray, cloud_ok: np.ndarray) -> dict:
+    """The served decisions against random escalation and the oracle at the same share."""
+    share = float(escalated.mean())
+    base = Baselines.of(edge_ok, cloud_ok)
+    point = CurvePoint(0.0, share, float(correct.mean()))
+    oracle = oracle_at(edge_ok, cloud_ok, share)
+    return {
+        "questions": len(correct),
+        "share": share,
+        "accuracy": point.accuracy,
+        "random": base.random_at(share),
+        "oracle": oracle,
+        "edge_only": base.edge_only,
+        "cloud_only": base.cloud_only,
+        "G": base.gap_recovered(point, oracle),
+    }
+
+
+def serve_arm(data_dir: Path, config: Path, cloud: list[str], items: list, args: argparse.Namespace, learn: bool):
+    flags = [*cloud, "--log-level", "WARNING", *([] if learn else NO_LEARNING)]
+    with DaemonProcess(flags, data_dir=str(data_dir), env={"TANDEM_CONFIG": str(config)}) as daemon:
+        answers = ask_all(daemon, items, args.clients)
+        health = daemon.healthz()["namespaces"][""]
+    return answers, health
+
+
+def measure(cloud: list[str], args: argparse.Namespace) -> dict:
+    held_sets = args.holdout.split(",")
+    fitted_sets = ",".join(s for s in BUILTIN_SETS if s not in held_sets)
+    rng = np.random.default_rng(args.seed)
+    pool = builtin(held_sets)
+    items = [pool[i] for i in rng.permutation(len(pool))[: args.serve]]
+    with tempfile.TemporaryDirectory(prefix="tandem-unseen-") as tmp:
+        start, config = Path(tmp) / "start", Path(tmp) / "tandem.toml"
+        report = calibrate(str(start), cloud, config, args.target, fitted_sets, args.limit)
+        arms = {}
+        for name, learn in (("learning", True), ("no_learning", False)):
+            arm_dir = Path(tmp) / name
+            shutil.copytree(start, arm_dir)
+            print(f"serving {len(items)} held-out questions, {name} ...", flush=True)
+            arms[name] = serve_arm(arm_dir, config, cloud, items, args, learn)
+        print("asking each question of each side alone ...", flush=True)
+        sides_dir = Path(tmp) / "sides"
+        shutil.copytree(start, sides_dir)
+        with DaemonProcess([*cloud, "--log-level", "WARNING"], data_dir=str(sides_dir)) as daemon:
+            edge_ok = np.array([a["correct"] for a in ask_all(daemon, items, args.clients, {"route": "edge"})])
+            cloud_ok = np.array([a["correct"] for a in ask_all(daemon, items, args.clients, {"route": "cloud"})])
+    result: dict = {
+        "holdout": held_sets,
+        "calibrated_on": fitted_sets,
+        "target": args.target,
+        "calibration": {
+            "chosen": report["chosen"],
+            "router": report["served_policy"]["router"],
+            "objection": report["objection"],
+            "wrote_fallback": report.get("wrote_fallback"),
+            "predicted_held_out_share": chosen_row(report)["held_out"]["cloud_share"],
+        },
+        "arms": {},
+    }
+    for name, (answers, health) in arms.items():
+        escalated = np.array([a["side"] == "cloud" for a in answers])
+        correct = np.array([a["correct"] for a in answers])
+        checkpoints = [
+            {"after": n, **gap(escalated[:n], correct[:n], edge_ok[:n], cloud_ok[:n])}
+            for n in range(args.every, len(items) + 1, args.every)
+        ]
+        result["arms"][name] = {
+            **gap(escalated, correct, edge_ok, cloud_ok),
+            "checkpoints": checkpoints,
+            "learned": health.get("learned"),
+            "audits": health.get("audits"),
+            "realized_share": health["cloud_share"]["realized"],
+        }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
+    parser.add_argument("--cloud-api-key", default="", help="its bearer token, if it requires one")
+    parser.add_argument("--holdout", default="units,demonyms", help="built-in sets calibration never sees")
+    parser.add_argument("--target", type=float, default=0.5)
+    parser.add_argument("--limit", type=int, default=100, help="calibration questions per split")
+    parser.add_argument("--serve", type=int, default=120, help="held-out questions served")
+    parser.add_argument("--every", type=int, default=40, help="questions between checkpoints")
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "unseen_kinds.json")
+    args = parser.parse_args()
+    quiet_logs()
+    with contextlib.ExitStack() as stack:
+        address = args.cloud_address or stack.enter_context(cloud_for_benchmark()).address
+        cloud = ["--cloud-address", address, *(["--cloud-api-key", args.cloud_api_key] if args.cloud_api_key else [])]
+        result = measure(cloud, args)
+    print(f"held out {','.join(result['holdout'])}; calibrated on {result['calibrated_on']}: {result['calibration']}")
+    shown = lambda g: "-" if g is None else f"{g:+.2f}"  # noqa: E731
+    for name, arm in result["arms"].items():
+        g = shown(arm["G"])
+        print(
+            f"{name:<12} share {arm['share']:.2f} accuracy {arm['accuracy']:.3f} (edge only {arm['edge_only']:.3f}, "
+            f"cloud only {arm['cloud_only']:.3f}, random {arm['random']:.3f}, oracle {arm['oracle']:.3f}) G {g}"
+        )
+        for c in arm["checkpoints"]:
+            print(f"{'':<12} after {c['after']:>4}: share {c['share']:.2f} G {shown(c['G'])}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **result}, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
