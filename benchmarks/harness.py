@@ -60,6 +60,15 @@ def cloud_for_benchmark(backend: str = "vllm", flags: list[str] | None = None) -
         yield cloud
 
 
+@contextlib.contextmanager
+def daemon_cloud_flags(args: argparse.Namespace) -> Iterator[list[str]]:
+    """The --cloud-address (and --cloud-api-key) flags a daemon or calibrate gets: the running cloud the args name,
+    or one started for the benchmark."""
+    with contextlib.ExitStack() as stack:
+        address = args.cloud_address or stack.enter_context(cloud_for_benchmark()).address
+        yield ["--cloud-address", address, *(["--cloud-api-key", args.cloud_api_key] if args.cloud_api_key else [])]
+
+
 @contextlib.asynccontextmanager
 async def edge_agent_for_benchmark(cloud_address: str, threads: int = 2, **flags: object) -> AsyncIterator[EdgeAgent]:
     """An edge agent on a throw-away data dir, answer cache off unless asked for ([edge] flags by name)."""

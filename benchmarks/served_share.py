@@ -11,7 +11,6 @@ benchmarks/results/served_share.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import openai
 
-from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
+from benchmarks.harness import RESULTS_DIR, daemon_cloud_flags, quiet_logs
 from edge.calibration.labeled import builtin, is_correct, split
 from shared.launchers import DaemonProcess
 
@@ -126,9 +125,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "served_share.json")
     args = parser.parse_args()
     quiet_logs()
-    with contextlib.ExitStack() as stack:
-        address = args.cloud_address or stack.enter_context(cloud_for_benchmark()).address
-        cloud = ["--cloud-address", address, *(["--cloud-api-key", args.cloud_api_key] if args.cloud_api_key else [])]
+    with daemon_cloud_flags(args) as cloud:
         row = measure(cloud, args.target, args.limit, args.clients, args.sets, args.hold)
     print(
         f"target {row['target']:.2f}: calibrate predicted {row['predicted_held_out_share']:.3f} on held-out; the "

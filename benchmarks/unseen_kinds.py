@@ -13,7 +13,6 @@ benchmarks/results/unseen_kinds.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import shutil
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
+from benchmarks.harness import RESULTS_DIR, daemon_cloud_flags, quiet_logs
 from benchmarks.served_share import ask_all, calibrate, chosen_row
 from edge.calibration.curves import CurvePoint
 from edge.calibration.guard import Baselines, oracle_at
@@ -123,9 +122,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "unseen_kinds.json")
     args = parser.parse_args()
     quiet_logs()
-    with contextlib.ExitStack() as stack:
-        address = args.cloud_address or stack.enter_context(cloud_for_benchmark()).address
-        cloud = ["--cloud-address", address, *(["--cloud-api-key", args.cloud_api_key] if args.cloud_api_key else [])]
+    with daemon_cloud_flags(args) as cloud:
         result = measure(cloud, args)
     print(f"held out {','.join(result['holdout'])}; calibrated on {result['calibrated_on']}: {result['calibration']}")
     shown = lambda g: "-" if g is None else f"{g:+.2f}"  # noqa: E731

@@ -48,7 +48,12 @@ class SideEstimates:
 
 class KnnRouter:
     def __init__(
-        self, history: LabeledOutcomes, k: int = 10, sharpness: float = 10.0, prior_strength: float = 2.0
+        self,
+        history: LabeledOutcomes,
+        k: int = 10,
+        sharpness: float = 10.0,
+        prior_strength: float = 2.0,
+        relative: bool = False,
     ) -> None:
         if len(history.embeddings) == 0:
             raise ValueError("the router needs at least one labeled outcome")
@@ -56,6 +61,7 @@ class KnnRouter:
         self.k = min(k, len(history.embeddings))
         self.sharpness = sharpness
         self.prior_strength = prior_strength
+        self.relative = relative
         self._vectors = np.asarray(history.embeddings, np.float64)
         self._row_weights = np.ones(len(self._vectors)) if history.weights is None else history.weights
         self._edge = history.edge_correct.astype(float)
@@ -80,7 +86,11 @@ class KnnRouter:
         top = np.argpartition(-sims, self.k - 1, axis=1)[:, : self.k]
         top_sims = np.take_along_axis(sims, top, axis=1)
         top_sims = np.where(np.isfinite(top_sims), top_sims, -1.0)
-        weights = np.exp(self.sharpness * (top_sims - 1.0)) * self._row_weights[top]
+        # Absolute: a neighbour counts by how close it is to an identical question. Relative: by how close it is
+        # compared with the nearest one, so a kind's questions (about other subjects: cosine 0.5-0.75 with
+        # MiniLM) count as evidence even when none is a near-duplicate.
+        reference = top_sims.max(axis=1, keepdims=True) if self.relative else 1.0
+        weights = np.exp(self.sharpness * (top_sims - reference)) * self._row_weights[top]
         p_edge, var_edge, n_edge = self._posterior(self._edge[top], weights, self._prior_edge)
         p_cloud, var_cloud, n_cloud = self._posterior(self._cloud[top], weights, self._prior_cloud)
         return SideEstimates(

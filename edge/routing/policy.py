@@ -24,7 +24,8 @@ def build_router(rows: OutcomeRows, config: RoutingConfig) -> KnnRouter:
     teacher = np.isin(rows.sources, TEACHER_SOURCES)
     weights = np.where(teacher, config.agreement_weight, 1.0)
     history = LabeledOutcomes(rows.embeddings, rows.edge_correct, rows.cloud_correct, weights)
-    return KnnRouter(history, k=config.k, prior_strength=config.prior_strength)
+    relative = config.kernel == "relative"
+    return KnnRouter(history, config.k, config.sharpness, config.prior_strength, relative)
 
 
 def advise_many(

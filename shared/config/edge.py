@@ -120,6 +120,12 @@ class RoutingConfig(Section):
         True, description="Use labeled outcomes (calibration, feedback) of similar past questions when routing."
     )
     k: int = Field(10, ge=1, description="Labeled neighbours the router consults.")
+    kernel: Literal["absolute", "relative"] = Field(
+        "absolute",
+        description="How a neighbour's similarity s becomes its weight: exp(sharpness * (s - 1)) (absolute) or "
+        "exp(sharpness * (s - s_nearest)) (relative: the nearest labeled question always counts fully).",
+    )
+    sharpness: float = Field(10.0, gt=0, description="How fast a neighbour's weight falls with its similarity.")
     min_similarity: float = Field(
         0.75, ge=0, le=1, description="The router only speaks when a labeled question is at least this close."
     )
