@@ -37,6 +37,8 @@ def hermetic_data_dir(tmp_path_factory):
     # Mechanics are tested on the fast pair; tests of the default pair name theirs (tests/settings.py).
     patch.setenv("TANDEM_CLOUD__ENGINE__KNOWN_MODEL", MECHANICS_CLOUD_MODEL)
     patch.setenv("TANDEM_EDGE__LOCAL__MODEL", MECHANICS_EDGE_MODEL)
+    # Audits draw at random: a test of mechanics must not learn a label it did not ask for (tests of audits set it).
+    patch.setenv("TANDEM_EDGE__ROUTING__AUDIT_RATE", "0")
     yield data_dir
     patch.undo()
 

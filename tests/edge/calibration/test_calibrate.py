@@ -113,6 +113,8 @@ def test_calibrated_share_is_the_share_the_daemon_serves(tmp_path, vllm_cloud):
     daemon_flags = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY, "--threads", "2"]
     # The cloud on this machine is another process: its load must not shift the threshold mid-test.
     daemon_flags += ["--cache-enabled", "false", "--busy-cpu-shift", "0"]
+    # Learning from traffic changes the policy as it serves, by design: this test is of the replay alone.
+    daemon_flags += ["--router-agreement-labels", "false"]
     env = {"TANDEM_CONFIG": str(config)}
     with DaemonProcess(daemon_flags, data_dir=str(tmp_path), env=env) as daemon:
         labels = report["questions"]["calibration"] if router else None
