@@ -41,7 +41,14 @@ def proxy(cloud):
 
 
 def _agent(tmp_path, address: str) -> EdgeAgent:
-    flags = {"cloud_address": address, "threads": 1, "cloud_timeout_s": TIMEOUT_S, "cloud_breaker_failures": 100}
+    # The whole stream must fit in TIMEOUT_S: no per-token allowance.
+    flags = {
+        "cloud_address": address,
+        "threads": 1,
+        "cloud_timeout_s": TIMEOUT_S,
+        "cloud_s_per_token": 0.0,
+        "cloud_breaker_failures": 100,
+    }
     return EdgeAgent(edge_config(tmp_path, **flags))
 
 

@@ -35,7 +35,7 @@ async def test_circuit_opens_after_repeated_failures(make_agent):
 
 
 async def test_deadline_shorter_than_cloud_needs_degrades_and_aborts(vllm_cloud, make_agent):
-    agent = make_agent(vllm_cloud.address, cloud_timeout_s=0.4, cache_enabled=False)
+    agent = make_agent(vllm_cloud.address, cloud_timeout_s=0.4, cloud_s_per_token=0.0, cache_enabled=False)
     result = await agent.namespace().answer(
         Query(question="Write a long story about a dragon.", max_tokens=200, stop=(), policy=Policy(route="cloud"))
     )
