@@ -2,9 +2,9 @@
 
 Effects, in order: the configured threshold (or the request's own), the device shift (battery, heat, load
 from other processes), the cloud-share controller's offset (`edge.pipeline.share`), the router (labeled
-neighbours: straight to the cloud, stay local, or a stay-local score mixed with the log-prob score), and early
-escalation (stop generating once the threshold is out of reach). The daemon, `tandem-edge calibrate` and the
-benchmarks all use this module; nothing re-implements it.
+neighbours: straight to the cloud, stay local, or a stay-local score mixed with the log-prob score; its gates move
+with the device shift and the offset), and early escalation (stop generating once the threshold is out of
+reach). The daemon, `tandem-edge calibrate` and the benchmarks all use this module; nothing re-implements it.
 
 With router confidence r and log-prob weight w, the edge keeps its answer when
 w * logprob_score + (1 - w) * r >= threshold (r unknown: logprob_score >= threshold).
@@ -115,6 +115,9 @@ def decide(
             reasons.append(f"cloud-share controller {share_offset:+.3f}")
         if device.shift or share_offset:
             reasons.append(f"effective threshold {threshold:.3f}")
+    # The router's gates move with the threshold: a controller holding the cloud share (or a busy device) must
+    # reach the questions the router would route before generating, or the share it holds is not the share served.
+    moved = threshold - configured_threshold if request_threshold is None else 0.0
     weight = routing.weight if routing is not None else 1.0
     router_confidence = None
     if route != "auto":
@@ -123,17 +126,16 @@ def decide(
         router_confidence = advice.confidence
         low = advice.low if advice.low is not None else router_confidence
         high = advice.high if advice.high is not None else router_confidence
-        if high < routing.cloud_below:
+        cloud_below, local_above = routing.cloud_below + moved, routing.local_above + moved
+        if high < cloud_below:
             route = "cloud"
             reasons.append(
-                f"router {router_confidence:.3f} (at most {high:.3f}) < {routing.cloud_below:.3f}: "
-                "cloud before generation"
+                f"router {router_confidence:.3f} (at most {high:.3f}) < {cloud_below:.3f}: cloud before generation"
             )
-        elif low >= routing.local_above:
+        elif low >= local_above:
             route = "edge"
             reasons.append(
-                f"router {router_confidence:.3f} (at least {low:.3f}) >= {routing.local_above:.3f}: "
-                "local, no escalation"
+                f"router {router_confidence:.3f} (at least {low:.3f}) >= {local_above:.3f}: local, no escalation"
             )
         else:
             reasons.append(f"router {router_confidence:.3f} mixed with weight {1 - weight:.2f}")

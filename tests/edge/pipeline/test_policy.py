@@ -248,3 +248,13 @@ async def test_no_label_without_a_policy_decision_or_a_draft():
     await c.answer(Query(question=SURE))  # kept local: nothing to compare with
     await cascade(labels=labels, router=FixedRouter({UNSURE: 0.0})).answer(Query(question=UNSURE))  # routed early
     assert labels.records == []
+
+
+def test_the_router_gates_move_with_the_share_controller():
+    """A controller that must send fewer questions to the cloud reaches the router's pre-generation routes too."""
+    routing = RoutingConfig(cloud_below=0.35, local_above=0.45)
+    advice = RouterAdvice(0.3, 0.28, 0.32)
+    assert decide(0.5, advice=advice, routing=routing).route == "cloud"
+    assert decide(0.5, share_offset=-0.1, advice=advice, routing=routing).route == "auto", "gate lowered to 0.25"
+    assert decide(0.5, share_offset=+0.2, advice=RouterAdvice(0.6, 0.6, 0.6), routing=routing).route == "auto"
+    assert decide(0.5, request_threshold=0.9, advice=advice, routing=routing).route == "cloud", "a request's own"
