@@ -1,4 +1,5 @@
-"""Smoke test of benchmarks.unseen_kinds: held-out kinds through real daemons (fast pair), learning on and off."""
+"""Smoke tests of the learning-from-traffic benchmarks (fast pair): unseen kinds through real daemons, and the
+router variants replayed on held-out sets."""
 
 from __future__ import annotations
 
@@ -19,3 +20,27 @@ def test_unseen_kinds_benchmark(tmp_path, vllm_cloud):
         assert arm["questions"] == 4 and [c["after"] for c in arm["checkpoints"]] == [2, 4]
         assert 0.0 <= arm["share"] <= 1.0 and arm["random"] <= max(arm["edge_only"], arm["cloud_only"]) + 1e-9
     assert data["arms"]["no_learning"]["learned"] == {}, "learning off records no labels"
+
+
+def test_router_replay_benchmark(tmp_path):
+    out = tmp_path / "replay.json"
+    run(
+        "benchmarks.router_replay",
+        "--backend",
+        "llamacpp",
+        "--per-set",
+        "3",
+        "--memo",
+        str(tmp_path / "memo.jsonl"),
+        "--out",
+        str(out),
+    )
+    data = json.loads(out.read_text())
+    assert len(data["sets"]) == 9 and set(data["mean_G"]) == {
+        "log-prob only",
+        "router",
+        "router + agreement",
+        "relative kernel + agreement",
+    }
+    for row in data["sets"].values():
+        assert all(0.0 <= row[v]["share"] <= 1.0 for v in data["mean_G"])
