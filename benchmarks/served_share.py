@@ -28,13 +28,13 @@ from shared.launchers import DaemonProcess
 
 
 def calibrate(
-    data_dir: str, cloud: list[str], config: Path, target: float, sets: str, limit: int = 0, hold: bool = True
+    data_dir: str, cloud: list[str], config: Path, target: float, sets: str, limit: int = 0, *extra: str
 ) -> dict:
     """As a user would: where the guard finds no policy better than the simple choices, the better side alone;
-    `hold`: the written target is held online (calibrate's default)."""
-    cmd = [sys.executable, "-m", "edge.cli", "--data-dir", data_dir, "calibrate", *cloud]
+    `extra`: more calibrate flags."""
+    cmd = [sys.executable, "-m", "edge.cli", "--data-dir", data_dir, "calibrate", *cloud, *extra]
     cmd += ["--target-cloud-share", str(target), "--estimators", "all", "--sets", sets, "--limit", str(limit)]
-    cmd += ["--write", str(config), "--json", "--fallback", "--hold-share" if hold else "--no-hold-share"]
+    cmd += ["--write", str(config), "--json", "--fallback"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if done.returncode:
         raise RuntimeError(f"calibrate failed: {done.stderr[-2000:]}")
@@ -74,7 +74,7 @@ def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str
     online controller calibrate writes (off: the calibrated threshold alone)."""
     with tempfile.TemporaryDirectory(prefix="tandem-share-") as data_dir:
         config = Path(data_dir) / "tandem.toml"
-        report = calibrate(data_dir, cloud, config, target, sets, limit, hold)
+        report = calibrate(data_dir, cloud, config, target, sets, limit, "--hold-share" if hold else "--no-hold-share")
         chosen = chosen_row(report)
         held = split(builtin(sets.split(",")), seed=0)[1][:limit]
         flags = [*cloud, "--log-level", "WARNING"]

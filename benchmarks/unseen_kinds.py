@@ -1,12 +1,12 @@
 """Question kinds calibration never saw, through the daemon as users run it, learning from traffic on and off.
 
 `python -m benchmarks.unseen_kinds [--holdout units,demonyms] [--target 0.5] [--limit 100] [--serve 120]`:
-`tandem-edge calibrate` on every built-in set but the held-out ones (--fallback; the written target is held
-online), then `tandem-edge serve` on that config twice from the same start, learning from traffic on (agreement
-labels and audits, the defaults) and off, with the held-out questions through the official `openai` client.
-Every question is then asked with the route forced to each side, so random escalation and the oracle at the
-served share are known. Reports per arm the served share, the accuracy and the gap recovered
-G = (daemon - random) / (oracle - random), over the stream and cumulatively per checkpoint; writes
+`tandem-edge calibrate` on every built-in set but the held-out ones (--fallback, --router on: the router is what
+learns; the written target is held online), then `tandem-edge serve` on that config twice from the same start,
+learning from traffic on (agreement labels and audits, the defaults) and off, with the held-out questions through
+the official `openai` client. Every question is then asked with the route forced to each side, so random
+escalation and the oracle at the served share are known. Reports per arm the served share, the accuracy and the
+gap recovered G = (daemon - random) / (oracle - random), over the stream and cumulatively per checkpoint; writes
 benchmarks/results/unseen_kinds.json.
 """
 
@@ -65,7 +65,8 @@ def measure(cloud: list[str], args: argparse.Namespace) -> dict:
     items = [pool[i] for i in rng.permutation(len(pool))[: args.serve]]
     with tempfile.TemporaryDirectory(prefix="tandem-unseen-") as tmp:
         start, config = Path(tmp) / "start", Path(tmp) / "tandem.toml"
-        report = calibrate(str(start), cloud, config, args.target, fitted_sets, args.limit)
+        # The router on: what the daemon learns from its traffic reaches its decisions through the router.
+        report = calibrate(str(start), cloud, config, args.target, fitted_sets, args.limit, "--router", args.router)
         arms = {}
         for name, learn in (("learning", True), ("no_learning", False)):
             arm_dir = Path(tmp) / name
@@ -118,6 +119,7 @@ def main() -> None:
     parser.add_argument("--serve", type=int, default=120, help="held-out questions served")
     parser.add_argument("--every", type=int, default=40, help="questions between checkpoints")
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--router", default="on", choices=["auto", "on", "off"], help="calibrate's --router")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "unseen_kinds.json")
     args = parser.parse_args()

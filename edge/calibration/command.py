@@ -52,6 +52,13 @@ def add_calibrate_parser(sub) -> None:
         help="with --target-cloud-share and --write: also write the target, so the daemon holds that share online",
     )
     p.add_argument(
+        "--router",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="the router variants to choose among: both (auto), or only with it on (the daemon then learns from its "
+        "traffic) or off",
+    )
+    p.add_argument(
         "--force",
         action="store_true",
         help="write the chosen policy even when it does worse on held-out than the edge alone or random escalation",
@@ -168,9 +175,9 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
     replay = Replay(cal_out, held_out, cal_advice, held_advice, routing)
     wanted = Target(key, target, args.confidence)
     fitted = {name: estimator_for(name, config.edge, edge_model, cal_out) for name in names}
-    routers = (True, False) if routing is not None else (False,)
+    routers = {"auto": (True, False), "on": (True,), "off": (False,)}[args.router] if routing else (False,)
     rows = [evaluate(name, fitted[name], on, replay, wanted) for name in names for on in routers]
-    best = choose(rows)
+    best = choose(rows, wanted)
     held_edge = np.array([o.edge_correct for o in held_out])
     held_cloud = np.array([o.cloud_correct for o in held_out])
     base = Baselines.of(held_edge, held_cloud)

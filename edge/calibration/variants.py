@@ -77,10 +77,17 @@ def evaluate(name: str, estimator: ConfidenceEstimator, router: bool, replay: Re
     return row
 
 
-def choose(rows: list[dict]) -> dict:
-    """The variant to serve: among those whose estimator is a signal, the best held-out gain over random
-    escalation at its own share (ties: fewer cloud calls); every variant when none is a signal."""
+SHARE_TOLERANCE = 0.05  # a cloud-share target is met on held-out when within this
+
+
+def choose(rows: list[dict], target: Target) -> dict:
+    """The variant to serve: among those whose estimator is a signal (every variant when none is) and, for a
+    cloud-share target, whose held-out share is within SHARE_TOLERANCE of it (when any is), the best held-out gain
+    over random escalation at its own share; ties: fewer cloud calls."""
     candidates = [r for r in rows if r["signal"]] or rows
+    if target.key == "cloud_share":
+        near = [r for r in candidates if abs(r["held_out"]["cloud_share"] - target.value) <= SHARE_TOLERANCE]
+        candidates = near or candidates
     return max(candidates, key=lambda r: (r["gain_over_random"], -r["held_out"]["cloud_share"]))
 
 

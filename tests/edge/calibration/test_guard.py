@@ -49,7 +49,7 @@ def test_an_anti_signal_is_never_chosen_and_the_guard_objects():
     share = Target("cloud_share", 0.5)
     rows = [evaluate(name, create_estimator(name), False, replay, share) for name in ("mean_logprob", "min_logprob")]
     assert not any(r["signal"] for r in rows), "AUROC below 0.5 on calibration"
-    best = choose(rows)
+    best = choose(rows, share)
     assert best["held_out"]["accuracy"] < 0.75 and best["objection"] is not None, "worse than random at 50 %"
 
 
@@ -60,9 +60,8 @@ def test_a_real_signal_is_chosen_without_objection():
         outcome(200 + i, "no", 0.3, "yes") for i in range(10)
     ]
     replay = Replay(right + wrong, held, None, None, None)
-    best = choose(
-        [evaluate("mean_logprob", create_estimator("mean_logprob"), False, replay, Target("cloud_share", 0.5))]
-    )
+    half = Target("cloud_share", 0.5)
+    best = choose([evaluate("mean_logprob", create_estimator("mean_logprob"), False, replay, half)], half)
     assert best["signal"] and best["objection"] is None and best["held_out"]["accuracy"] == 1.0
     shares = shares_without_objection(create_estimator("mean_logprob"), best, replay)
     assert shares == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]), (
@@ -109,3 +108,13 @@ def test_an_objected_policy_is_not_written_unless_forced_or_replaced_by_the_bett
     assert load_config(path).edge.confidence.threshold == 0.0, "the edge alone: nothing escalates"
     assert run(force=True)["holds_cloud_share"] == 0.5
     assert load_config(path).edge.confidence.threshold == 0.7
+
+
+def test_the_chosen_variant_serves_the_asked_share_when_one_does():
+    rows = [
+        {"signal": True, "gain_over_random": 0.10, "held_out": {"cloud_share": 0.65}},
+        {"signal": True, "gain_over_random": 0.04, "held_out": {"cloud_share": 0.52}},
+        {"signal": False, "gain_over_random": 0.20, "held_out": {"cloud_share": 0.50}},
+    ]
+    assert choose(rows, Target("cloud_share", 0.5)) is rows[1], "near the asked share, and a real signal"
+    assert choose(rows, Target("accuracy", 0.5)) is rows[0], "no share was asked: the best gain"
