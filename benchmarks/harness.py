@@ -87,7 +87,7 @@ async def label_and_embed(
     outcomes = [await collect_outcomes(namespace, items, memo, cloud=info, concurrency=concurrency) for items in splits]
     vectors = []
     for out in outcomes:
-        embedded = await namespace.labeled.embed_many([o.item.question for o in out])
+        embedded = await namespace.labeled.route_vectors([o.item.question for o in out])
         if embedded is None:
             raise RuntimeError("benchmarks embed their questions: keep the router or the semantic cache on")
         vectors.append(embedded)

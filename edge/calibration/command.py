@@ -160,7 +160,7 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
         held_out = await collect_outcomes(namespace, held, memo, cloud=info, concurrency=concurrency)
         # The router learns from the calibration half only: the held-out half stays unseen, so what the report
         # says of it is what the daemon will do with questions it has never seen.
-        vectors = await namespace.labeled.embed_many([o.item.question for o in cal_out + held_out])
+        vectors = await namespace.labeled.route_vectors([o.item.question for o in cal_out + held_out])
         if vectors is not None:
             cal_vec, held_vec = vectors[: len(cal_out)], vectors[len(cal_out) :]
             pairs = zip(cal_out, cal_vec, strict=True)

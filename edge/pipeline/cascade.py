@@ -33,6 +33,7 @@ from edge.core.protocols import (
     settle,
 )
 from edge.core.query import Query, QueryStyle
+from edge.core.relation import relation_text
 from edge.pipeline.audit import Auditor, AuditSampler
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
@@ -110,7 +111,8 @@ class Cascade:
                 yield event
             return
 
-        tally.plan = plan = await self.plan(query, vector)
+        route_vector = self.route_vector(query.text, vector)
+        tally.plan = plan = await self.plan(query, route_vector)
         context = await self._context(query, vector) if plan.route != "cloud" else None
         if plan.route != "cloud":
             stop_rule = self._stop_rule(query, plan) if plan.early_escalation else None
@@ -121,19 +123,26 @@ class Cascade:
             self._count(query, keep)
             if keep:
                 if self.auditor is not None and query.policy.route == "auto":
-                    self.auditor.consider(query, tally.draft, vector, self._request(query, None))
+                    self.auditor.consider(query, tally.draft, route_vector, self._request(query, None))
                 async for event in self._emit_whole(tally, tally.edge_answer):
                     yield event
                 return
 
         if plan.route == "cloud":
             self._count(query, keep_local=False)
-        async with aclosing(self._escalate_stream(query, tally, vector, live)) as events:
+        async with aclosing(self._escalate_stream(query, tally, (vector, route_vector), live)) as events:
             async for event in events:
                 yield event
 
+    def route_vector(self, text: str, vector: LazyVector) -> LazyVector:
+        """What the router compares: the question's relation (`edge.core.relation`), or the question itself."""
+        if not self.config.routing.relation_only:
+            return vector
+        return LazyVector(self.parts.embedder, relation_text(text))
+
     async def plan(self, query: Query, vector: LazyVector) -> Plan:
-        """The decision for this query, before generating: the same call serves, calibrates and benchmarks."""
+        """The decision for this query, before generating (`vector`: the router's): one call serves, calibrates
+        and benchmarks."""
         router, route = self.parts.router, query.policy.route
         advice = await router.advise(vector) if router is not None and route == "auto" else RouterAdvice(None)
         return decide(
@@ -174,8 +183,9 @@ class Cascade:
         yield result
 
     async def _escalate_stream(
-        self, query: Query, tally: Tally, vector: LazyVector, live: bool
+        self, query: Query, tally: Tally, vectors: tuple[LazyVector, LazyVector], live: bool
     ) -> AsyncGenerator[AnswerEvent, None]:
+        vector, route_vector = vectors  # the question's (cache, experts), the router's
         draft = tally.draft
         edge_context = None
         if draft is not None:
@@ -196,7 +206,7 @@ class Cascade:
         assert done is not None
         if (result := done.result) is not None:
             await self._remember(query, done, tally, vector)
-            await self._label_agreement(query, draft, result.text, vector)
+            await self._label_agreement(query, draft, result.text, route_vector)
             if live:
                 yield tally.cloud_answer(result)
             else:

@@ -120,6 +120,11 @@ class RoutingConfig(Section):
         True, description="Use labeled outcomes (calibration, feedback) of similar past questions when routing."
     )
     k: int = Field(10, ge=1, description="Labeled neighbours the router consults.")
+    relation_only: bool = Field(
+        True,
+        description="Compare questions by what they ask, numbers and names masked ('What is the capital of X?'), so "
+        "labels of one kind of question reach the next of that kind (re-run calibrate after changing it).",
+    )
     kernel: Literal["absolute", "relative"] = Field(
         "absolute",
         description="How a neighbour's similarity s becomes its weight: exp(sharpness * (s - 1)) (absolute) or "

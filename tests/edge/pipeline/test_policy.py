@@ -29,7 +29,8 @@ ANSWERS = {SURE: ([" Paris"], 0.95), UNSURE: ([" Fun", "af", "uti", " and", " mo
 
 
 def cascade(uplink=None, router=None, device=NOMINAL_DEVICE, cache=True, labels=None, **confidence) -> Cascade:
-    config = EdgeConfig(confidence={"threshold": 0.5, **confidence})
+    # The fake router answers by the question's own text (the relation masking is tested on its own).
+    config = EdgeConfig(confidence={"threshold": 0.5, **confidence}, routing={"relation_only": False})
     parts = CascadeParts(
         generator=FakeGenerator(ANSWERS),
         estimator=create_estimator("mean_logprob"),
@@ -258,3 +259,14 @@ def test_the_router_gates_move_with_the_share_controller():
     assert decide(0.5, share_offset=-0.1, advice=advice, routing=routing).route == "auto", "gate lowered to 0.25"
     assert decide(0.5, share_offset=+0.2, advice=RouterAdvice(0.6, 0.6, 0.6), routing=routing).route == "auto"
     assert decide(0.5, request_threshold=0.9, advice=advice, routing=routing).route == "cloud", "a request's own"
+
+
+async def test_the_router_compares_questions_by_their_relation():
+    router = FixedRouter({"What is the capital of X?": 0.1})
+    parts = CascadeParts(
+        FakeGenerator(ANSWERS), create_estimator("mean_logprob"), ScriptedUplink([" Paris"]), None, router
+    )
+    c = Cascade(parts, EdgeConfig(), CostConfig())
+    assert (await c.answer(Query(question=SURE))).provenance.routed_before_generation == "cloud"
+    literal = Cascade(parts, EdgeConfig(routing={"relation_only": False}), CostConfig())
+    assert (await literal.answer(Query(question=SURE))).provenance.routed_before_generation is None
