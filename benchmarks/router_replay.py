@@ -44,6 +44,7 @@ VARIANTS: dict[str, tuple[RoutingConfig | None, bool]] = {
     "router": (RoutingConfig(), False),
     "router + agreement": (RoutingConfig(), True),
     "relative kernel + agreement": (RoutingConfig(kernel="relative", min_similarity=0.5, min_support=1.0), True),
+    "relation + agreement": (RoutingConfig(relation_only=True), True),
 }
 
 
@@ -84,16 +85,28 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
     sets = {n: [items[i] for i in rng.permutation(len(items))[: args.per_set]] for n, items in sets.items()}
     async with edge_agent_for_benchmark(cloud_address, args.threads) as agent:
         _, outcomes, vectors = await label_and_embed(agent, list(sets.values()), args.memo)
+        async with edge_agent_for_benchmark(cloud_address, args.threads, router_relation_only=True) as masked:
+            relations = []
+            for out in outcomes:
+                embedded = await masked.namespace().labeled.route_vectors([o.item.question for o in out])
+                if embedded is None:
+                    raise RuntimeError("the router is off: nothing embeds its questions")
+                relations.append(embedded)
     by_set = dict(zip(sets, zip(outcomes, vectors, strict=True), strict=True))
+    by_set_relation = dict(zip(sets, zip(outcomes, relations, strict=True), strict=True))
     report: dict = {"date": time.strftime("%Y-%m-%d"), "per_set": args.per_set, "target": args.target, "sets": {}}
-    for held_name, (held, held_vec) in by_set.items():
-        fit = [o for name, (out, _) in by_set.items() if name != held_name for o in out]
-        fit_vec = np.concatenate([vec for name, (_, vec) in by_set.items() if name != held_name])
-        report["sets"][held_name] = {
+    for held_name in sets:
+        held = by_set[held_name][0]
+        row = {
             "edge_only": float(np.mean([o.edge_correct for o in held])),
             "cloud_only": float(np.mean([o.cloud_correct for o in held])),
-            **{v: stream(fit, fit_vec, held, held_vec, VARIANTS[v], args.target) for v in VARIANTS},
         }
+        for variant, (routing, learn) in VARIANTS.items():
+            vectors_of = by_set_relation if routing is not None and routing.relation_only else by_set
+            fit = [o for name, (out, _) in vectors_of.items() if name != held_name for o in out]
+            fit_vec = np.concatenate([vec for name, (_, vec) in vectors_of.items() if name != held_name])
+            row[variant] = stream(fit, fit_vec, held, vectors_of[held_name][1], (routing, learn), args.target)
+        report["sets"][held_name] = row
     for variant in VARIANTS:
         gs = [r[variant]["G"] for r in report["sets"].values() if r[variant]["G"] is not None]
         report.setdefault("mean_G", {})[variant] = float(np.mean(gs)) if gs else None

@@ -121,9 +121,10 @@ class RoutingConfig(Section):
     )
     k: int = Field(10, ge=1, description="Labeled neighbours the router consults.")
     relation_only: bool = Field(
-        True,
+        False,
         description="Compare questions by what they ask, numbers and names masked ('What is the capital of X?'), so "
-        "labels of one kind of question reach the next of that kind (re-run calibrate after changing it).",
+        "labels of one kind of question reach the next of that kind (re-run calibrate after changing it; "
+        "README: Learning from traffic).",
     )
     kernel: Literal["absolute", "relative"] = Field(
         "absolute",

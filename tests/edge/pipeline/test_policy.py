@@ -29,8 +29,7 @@ ANSWERS = {SURE: ([" Paris"], 0.95), UNSURE: ([" Fun", "af", "uti", " and", " mo
 
 
 def cascade(uplink=None, router=None, device=NOMINAL_DEVICE, cache=True, labels=None, **confidence) -> Cascade:
-    # The fake router answers by the question's own text (the relation masking is tested on its own).
-    config = EdgeConfig(confidence={"threshold": 0.5, **confidence}, routing={"relation_only": False})
+    config = EdgeConfig(confidence={"threshold": 0.5, **confidence})
     parts = CascadeParts(
         generator=FakeGenerator(ANSWERS),
         estimator=create_estimator("mean_logprob"),
@@ -266,7 +265,7 @@ async def test_the_router_compares_questions_by_their_relation():
     parts = CascadeParts(
         FakeGenerator(ANSWERS), create_estimator("mean_logprob"), ScriptedUplink([" Paris"]), None, router
     )
-    c = Cascade(parts, EdgeConfig(), CostConfig())
+    c = Cascade(parts, EdgeConfig(routing={"relation_only": True}), CostConfig())
     assert (await c.answer(Query(question=SURE))).provenance.routed_before_generation == "cloud"
-    literal = Cascade(parts, EdgeConfig(routing={"relation_only": False}), CostConfig())
+    literal = Cascade(parts, EdgeConfig(), CostConfig())
     assert (await literal.answer(Query(question=SURE))).provenance.routed_before_generation is None
