@@ -30,13 +30,12 @@ from edge.agent import EdgeAgent
 from edge.calibration.curves import accuracy_at_share, cascade_curve, fit_weight, roc_auc, routellm_metrics
 from edge.calibration.labeled import builtin, normalize_answer, split
 from edge.calibration.outcomes import Memo, Outcome, memoized_edge_run
-from edge.calibration.served import served_scores
+from edge.calibration.served import calibration_rows, served_scores
 from edge.confidence.estimators import ESTIMATORS, create_estimator
 from edge.confidence.learned import LearnedEstimator
-from edge.core.protocols import CALIBRATION
 from edge.core.query import Query
 from edge.pipeline.decision import decide
-from edge.routing.outcome_store import OutcomeRows, OutcomeStore
+from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy, build_router
 from shared.config import RoutingConfig
 
@@ -181,8 +180,7 @@ def router_scores(
     calibration labels from an outcome store, and `decide()` turns its advice into each question's score."""
     cal_edge = np.array([o.edge_correct for o in calibration])
     cal_cloud = np.array([o.cloud_correct for o in calibration])
-    rows = OutcomeRows(cal_emb, cal_edge.astype(float), cal_cloud.astype(float), np.full(len(calibration), CALIBRATION))
-    knn = build_router(rows, RoutingConfig())
+    knn = build_router(calibration_rows(calibration, cal_emb), RoutingConfig())
     cal_logprob = np.array([o.score(create_estimator("mean_logprob")) for o in calibration])
     weight = fit_weight(cal_logprob, knn.confidence(cal_emb, leave_one_out=True), cal_edge, cal_cloud)
     routing = RoutingConfig(weight=weight)

@@ -28,13 +28,12 @@ from edge.calibration.curves import CurvePoint, threshold_for_share
 from edge.calibration.guard import Baselines, oracle_at
 from edge.calibration.labeled import BUILTIN_SETS, builtin
 from edge.calibration.outcomes import Outcome
-from edge.calibration.served import replay_advice, served_curve, served_scores
+from edge.calibration.served import calibration_rows, replay_advice, served_curve, served_scores
 from edge.confidence.estimators import create_estimator
 from edge.core.answers import draft_agrees
 from edge.core.protocols import AGREEMENT, RouterAdvice
 from edge.pipeline.decision import decide
 from edge.pipeline.share import ShareTracker
-from edge.routing.outcome_store import OutcomeRows
 from edge.routing.policy import KnnRoutePolicy
 from shared.config import RoutingConfig
 
@@ -54,8 +53,7 @@ def stream(fit: list[Outcome], fit_vec: np.ndarray, held: list[Outcome], held_ve
     advice = replay_advice(fit, fit_vec, fit_vec, routing, leave_one_out=True) if routing else None
     scores = served_scores(fit, ESTIMATOR, advice, routing)
     threshold = threshold_for_share(served_curve(scores, edge_ok, cloud_ok), target).threshold
-    rows = OutcomeRows(fit_vec, edge_ok.astype(float), cloud_ok.astype(float), np.full(len(fit), "calibration"))
-    policy = KnnRoutePolicy(rows, routing) if routing else None
+    policy = KnnRoutePolicy(calibration_rows(fit, fit_vec), routing) if routing else None
     share = ShareTracker(target)
     escalated, correct = [], []
     for o, v in zip(held, held_vec, strict=True):

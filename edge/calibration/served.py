@@ -31,13 +31,17 @@ def replay_advice(
 
     The daemon's own `KnnRoutePolicy`, over these rows instead of its SQLite store: one computation for both.
     """
-    history = OutcomeRows(
-        fitted_embeddings,
-        np.array([o.edge_correct for o in fitted_on], float),
-        np.array([o.cloud_correct for o in fitted_on], float),
-        np.full(len(fitted_on), CALIBRATION),
+    return KnnRoutePolicy(calibration_rows(fitted_on, fitted_embeddings), routing).advice_rows(asked, leave_one_out)
+
+
+def calibration_rows(outcomes: list[Outcome], embeddings: np.ndarray) -> OutcomeRows:
+    """Labeled outcomes as the rows calibrate stores for the router (both sides labeled)."""
+    return OutcomeRows(
+        embeddings,
+        np.array([o.edge_correct for o in outcomes], float),
+        np.array([o.cloud_correct for o in outcomes], float),
+        np.full(len(outcomes), CALIBRATION),
     )
-    return KnnRoutePolicy(history, routing).advice_rows(asked, leave_one_out)
 
 
 def served_scores(

@@ -76,6 +76,15 @@ class AuditSampler:
             return AuditReport(self.rate, self.per_hour, **self._counts)
 
 
+async def label_by_cloud(
+    labels: LabelSink, query: Query, draft: Draft, cloud_text: str, vector: LazyVector, source: str
+) -> None:
+    """Labels the edge's draft by the cloud's answer to the same question, when the two can be compared."""
+    agrees = draft_agrees(draft.text, cloud_text, complete=not draft.stopped_early)
+    if agrees is not None:
+        await labels.record(query.text, vector, edge_correct=agrees, source=source)
+
+
 class Auditor:
     """Runs the sampled audits as background tasks: the app has its answer already; closing cancels them."""
 
@@ -89,11 +98,13 @@ class Auditor:
     def running(self) -> int:
         return len(self._tasks)
 
-    def consider(self, query: Query, draft: Draft, vector: LazyVector, request: GenerationRequest) -> None:
-        """Maybe audits this kept answer; returns at once either way."""
+    def consider(
+        self, query: Query, draft: Draft, vector: LazyVector, request: Callable[[], GenerationRequest]
+    ) -> None:
+        """Maybe audits this kept answer (`request` builds the cloud's, only when sampled); returns at once."""
         if not self.sampler.take():
             return
-        task = asyncio.get_running_loop().create_task(self._audit(query, draft, vector, request))
+        task = asyncio.get_running_loop().create_task(self._audit(query, draft, vector, request()))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -103,9 +114,7 @@ class Auditor:
                 done = await settle(events)
             self.sampler.settled(done.result is not None)
             if done.result is not None:
-                agrees = draft_agrees(draft.text, done.result.text, complete=not draft.stopped_early)
-                if agrees is not None:
-                    await self._labels.record(query.text, vector, edge_correct=agrees, source=AUDIT)
+                await label_by_cloud(self._labels, query, draft, done.result.text, vector, AUDIT)
         except Exception:  # an audit must never take the daemon down; it is only a label lost
             log.exception("audit failed")
 

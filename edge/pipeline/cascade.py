@@ -13,7 +13,6 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from edge.core.answers import draft_agrees
 from edge.core.protocols import (
     AGREEMENT,
     AnswerCache,
@@ -34,7 +33,7 @@ from edge.core.protocols import (
 )
 from edge.core.query import Query, QueryStyle
 from edge.core.relation import relation_text
-from edge.pipeline.audit import Auditor, AuditSampler
+from edge.pipeline.audit import Auditor, AuditSampler, label_by_cloud
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from edge.pipeline.shaping import DeltaShaper
@@ -76,9 +75,10 @@ class Cascade:
         self.style = QueryStyle(config.local.rendering, config.local.max_tokens)
         c = config.confidence
         self.share = ShareTracker(c.target_cloud_share, c.share_window, c.share_step)
-        r = config.routing
-        sampler = AuditSampler(r.audit_rate, r.audit_per_hour)
-        self.auditor = Auditor(sampler, parts.uplink, parts.labels) if parts.labels is not None else None
+        r, labels = config.routing, parts.labels
+        self.auditor = (
+            None if labels is None else Auditor(AuditSampler(r.audit_rate, r.audit_per_hour), parts.uplink, labels)
+        )
 
     @property
     def cloud_available(self) -> bool:
@@ -123,7 +123,7 @@ class Cascade:
             self._count(query, keep)
             if keep:
                 if self.auditor is not None and query.policy.route == "auto":
-                    self.auditor.consider(query, tally.draft, route_vector, self._request(query, None))
+                    self.auditor.consider(query, tally.draft, route_vector, lambda: self._request(query, None))
                 async for event in self._emit_whole(tally, tally.edge_answer):
                     yield event
                 return
@@ -263,12 +263,8 @@ class Cascade:
 
     async def _label_agreement(self, query: Query, draft: Draft | None, cloud_text: str, vector: LazyVector) -> None:
         """An escalation the policy chose, with a draft, labels the edge: did it say what the cloud said?"""
-        sink = self.parts.labels
-        if sink is None or draft is None or query.policy.route != "auto":
-            return
-        agrees = draft_agrees(draft.text, cloud_text, complete=not draft.stopped_early)
-        if agrees is not None:
-            await sink.record(query.text, vector, edge_correct=agrees, source=AGREEMENT)
+        if self.parts.labels is not None and draft is not None and query.policy.route == "auto":
+            await label_by_cloud(self.parts.labels, query, draft, cloud_text, vector, AGREEMENT)
 
     async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
         """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs
