@@ -47,3 +47,11 @@ def test_merging_two_experts_writes_one_adapter(trained_experts):
     assert manifest["facts"] == 12 and len(manifest["index_questions"]) == 12
     refused = subprocess.run([*merge, "--name", "cities"], capture_output=True, text=True, timeout=120)
     assert refused.returncode == 1 and "needs a new name" in refused.stderr
+
+
+def test_an_epoch_that_lowers_recall_is_undone_with_half_the_rate():
+    from cloud.experts.training import after_epoch
+
+    assert after_epoch(0.917, 0.583, 1e-3) == (False, 5e-4)
+    assert after_epoch(0.917, 0.917, 1e-3) == (True, 1e-3)
+    assert after_epoch(0.5, 0.98, 1e-3) == (True, 1e-3)
