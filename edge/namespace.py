@@ -30,6 +30,7 @@ from edge.core.relation import relation_text
 from edge.pipeline.audit import AuditReport
 from edge.pipeline.cascade import Cascade
 from edge.pipeline.decision import effective_threshold
+from edge.pipeline.guard import GuardReport
 from edge.pipeline.result import AnswerEvent, CascadeResult
 from edge.pipeline.share import ShareReport
 from edge.routing.labels import OutcomeLabels
@@ -64,6 +65,7 @@ class NamespaceStatus:
     router_labels: int | None  # labeled questions this app's router consults; None: the router is off
     learned: dict[str, dict[str, int]]  # labels observed since start (agreement, audit), per source
     audits: AuditReport | None  # None: no labels are learned, so nothing is audited
+    guard: GuardReport | None  # the online guard's judgement of the policy (None: no labels, no guard)
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,10 @@ class AppNamespace:
         entries = store.stats().entries if store is not None else None
         learned = self._parts.labels.counts() if self._parts.labels is not None else {}
         router_labels = router.labels if router is not None else None
-        audits = cascade.auditor.sampler.report() if cascade.auditor is not None else None
-        return NamespaceStatus(self.name, entries, share, threshold, router_labels, learned, audits)
+        teacher = cascade.teacher
+        audits = teacher.auditor.sampler.report() if teacher is not None else None
+        guard = teacher.guard.report() if teacher is not None else None
+        return NamespaceStatus(self.name, entries, share, threshold, router_labels, learned, audits, guard)
 
     async def close(self) -> None:
         """Cancels this app's background work (audits)."""

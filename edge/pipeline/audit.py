@@ -1,5 +1,5 @@
 """Audits against selection bias: answers kept local are never checked, so a random few are re-asked of the cloud
-in the background (never delaying the app's answer) and labeled like an escalated draft."""
+in the background (never delaying the app's answer); `edge.pipeline.teacher` labels them like an escalated draft."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
-from edge.core.answers import draft_agrees
-from edge.core.protocols import AUDIT, Draft, LabelSink, LazyVector, Uplink, settle
-from edge.core.query import Query
+from edge.core.protocols import Uplink, settle
 from shared.types import GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -51,11 +49,12 @@ class AuditSampler:
         self._lock = threading.Lock()
         self._counts = {"eligible": 0, "sampled": 0, "over_budget": 0, "finished": 0, "failed": 0}
 
-    def take(self) -> bool:
-        """Whether to audit this kept answer."""
+    def take(self, rate: float | None = None) -> bool:
+        """Whether to audit this kept answer (`rate`: instead of the configured one, the guard's warm-up)."""
+        rate = self.rate if rate is None else rate
         with self._lock:
             self._counts["eligible"] += 1
-            if self.rate <= 0 or self._rng.random() >= self.rate:
+            if rate <= 0 or self._rng.random() >= rate:
                 return False
             now = self._clock()
             while self._recent and self._recent[0] <= now - HOUR_S:
@@ -76,22 +75,12 @@ class AuditSampler:
             return AuditReport(self.rate, self.per_hour, **self._counts)
 
 
-async def label_by_cloud(
-    labels: LabelSink, query: Query, draft: Draft, cloud_text: str, vector: LazyVector, source: str
-) -> None:
-    """Labels the edge's draft by the cloud's answer to the same question, when the two can be compared."""
-    agrees = draft_agrees(draft.text, cloud_text, complete=not draft.stopped_early)
-    if agrees is not None:
-        await labels.record(query.text, vector, edge_correct=agrees, source=source)
-
-
 class Auditor:
     """Runs the sampled audits as background tasks: the app has its answer already; closing cancels them."""
 
-    def __init__(self, sampler: AuditSampler, uplink: Uplink, labels: LabelSink) -> None:
+    def __init__(self, sampler: AuditSampler, uplink: Uplink) -> None:
         self.sampler = sampler
         self._uplink = uplink
-        self._labels = labels
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -99,22 +88,26 @@ class Auditor:
         return len(self._tasks)
 
     def consider(
-        self, query: Query, draft: Draft, vector: LazyVector, request: Callable[[], GenerationRequest]
+        self,
+        request: Callable[[], GenerationRequest],
+        on_answer: Callable[[str], Awaitable[None]],
+        rate: float | None = None,
     ) -> None:
-        """Maybe audits this kept answer (`request` builds the cloud's, only when sampled); returns at once."""
-        if not self.sampler.take():
+        """Maybe audits a kept answer (`request` builds the cloud's, only when sampled; `on_answer` gets its
+        text); returns at once."""
+        if not self.sampler.take(rate):
             return
-        task = asyncio.get_running_loop().create_task(self._audit(query, draft, vector, request()))
+        task = asyncio.get_running_loop().create_task(self._audit(request(), on_answer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _audit(self, query: Query, draft: Draft, vector: LazyVector, request: GenerationRequest) -> None:
+    async def _audit(self, request: GenerationRequest, on_answer: Callable[[str], Awaitable[None]]) -> None:
         try:
             async with aclosing(self._uplink.stream(request)) as events:
                 done = await settle(events)
             self.sampler.settled(done.result is not None)
             if done.result is not None:
-                await label_by_cloud(self._labels, query, draft, done.result.text, vector, AUDIT)
+                await on_answer(done.result.text)
         except Exception:  # an audit must never take the daemon down; it is only a label lost
             log.exception("audit failed")
 

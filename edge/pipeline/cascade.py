@@ -14,7 +14,6 @@ from contextlib import aclosing
 from dataclasses import dataclass
 
 from edge.core.protocols import (
-    AGREEMENT,
     AnswerCache,
     ConfidenceEstimator,
     Draft,
@@ -33,12 +32,13 @@ from edge.core.protocols import (
 )
 from edge.core.query import Query, QueryStyle
 from edge.core.relation import relation_text
-from edge.pipeline.audit import Auditor, AuditSampler, label_by_cloud
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
+from edge.pipeline.guard import CoinPlan
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from edge.pipeline.shaping import DeltaShaper
 from edge.pipeline.share import ShareTracker
 from edge.pipeline.tally import Tally
+from edge.pipeline.teacher import Teacher
 from shared.config import CostConfig, EdgeConfig
 from shared.logging_setup import request_id_var
 from shared.types import EdgeContext, GenerationRequest
@@ -75,10 +75,7 @@ class Cascade:
         self.style = QueryStyle(config.local.rendering, config.local.max_tokens)
         c = config.confidence
         self.share = ShareTracker(c.target_cloud_share, c.share_window, c.share_step)
-        r, labels = config.routing, parts.labels
-        self.auditor = (
-            None if labels is None else Auditor(AuditSampler(r.audit_rate, r.audit_per_hour), parts.uplink, labels)
-        )
+        self.teacher = None if parts.labels is None else Teacher(parts.labels, parts.uplink, config)
 
     @property
     def cloud_available(self) -> bool:
@@ -112,7 +109,7 @@ class Cascade:
             return
 
         route_vector = self.route_vector(query.text, vector)
-        tally.plan = plan = await self.plan(query, route_vector)
+        tally.plan = plan = self._guarded(query, await self.plan(query, route_vector))
         context = await self._context(query, vector) if plan.route != "cloud" else None
         if plan.route != "cloud":
             stop_rule = self._stop_rule(query, plan) if plan.early_escalation else None
@@ -122,8 +119,8 @@ class Cascade:
             tally.reasons.append(why)
             self._count(query, keep)
             if keep:
-                if self.auditor is not None and query.policy.route == "auto":
-                    self.auditor.consider(query, tally.draft, route_vector, lambda: self._request(query, None))
+                if self.teacher is not None:
+                    self.teacher.kept(tally, route_vector, lambda: self._request(query, None))
                 async for event in self._emit_whole(tally, tally.edge_answer):
                     yield event
                 return
@@ -158,8 +155,20 @@ class Cascade:
 
     def _count(self, query: Query, keep_local: bool) -> None:
         """A decision of the policy (not one the request forced) counts toward the realized cloud share."""
-        if query.policy.route == "auto" and query.policy.threshold is None:
+        if self._decided_by_policy(query):
             self.share.observe(not keep_local)
+
+    @staticmethod
+    def _decided_by_policy(query: Query) -> bool:
+        return query.policy.route == "auto" and query.policy.threshold is None
+
+    def _guarded(self, query: Query, plan: Plan) -> Plan:
+        """While the online guard holds the policy worse than a coin, a coin decides (`edge.pipeline.guard`)."""
+        if self.teacher is None or not self.teacher.guard.fallback or not self._decided_by_policy(query):
+            return plan
+        report = self.share.report()
+        share = next((s for s in (report.target, report.realized) if s is not None), 0.5)
+        return CoinPlan.drawn(plan, self.teacher.guard, share)
 
     def _stop_rule(self, query: Query, plan: Plan) -> StopRule:
         """Early escalation: stop once even the best continuation of the draft would be escalated."""
@@ -206,7 +215,8 @@ class Cascade:
         assert done is not None
         if (result := done.result) is not None:
             await self._remember(query, done, tally, vector)
-            await self._label_agreement(query, draft, result.text, route_vector)
+            if self.teacher is not None:
+                await self.teacher.escalated(tally, result.text, route_vector)
             if live:
                 yield tally.cloud_answer(result)
             else:
@@ -261,11 +271,6 @@ class Cascade:
         ttl = min(r.cache.ttl_seconds, self.config.cache.max_ttl_s)
         await self.parts.cache.store(query, answer=r.text, model=r.model, ttl_s=ttl, meta=meta, vector=vector)
 
-    async def _label_agreement(self, query: Query, draft: Draft | None, cloud_text: str, vector: LazyVector) -> None:
-        """An escalation the policy chose, with a draft, labels the edge: did it say what the cloud said?"""
-        if self.parts.labels is not None and draft is not None and query.policy.route == "auto":
-            await label_by_cloud(self.parts.labels, query, draft, cloud_text, vector, AGREEMENT)
-
     async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
         """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs
         (which pass `cache_answer=False`: a benchmark's answers must not become its own context)."""
@@ -280,8 +285,8 @@ class Cascade:
 
     async def aclose(self) -> None:
         """Cancels the audits still running."""
-        if self.auditor is not None:
-            await self.auditor.aclose()
+        if self.teacher is not None:
+            await self.teacher.aclose()
 
     async def local_draft(self, query: Query, context: list[tuple[str, str]] | None = None) -> Draft:
         """The edge's whole answer with every per-token signal: no cache, no early stop, no cloud."""

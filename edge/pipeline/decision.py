@@ -66,6 +66,10 @@ class Plan:
             return self.route == "edge"
         return self.score(logprob_score) >= self.threshold
 
+    def policy_keeps(self, logprob_score: float, kept: bool) -> bool:
+        """What the namespace's policy decided (`kept`: what was served; they differ under the online guard)."""
+        return kept
+
     def stops_early(self, best_reachable_logprob_score: float) -> bool:
         """True once even the best continuation of the answer would be escalated."""
         return self.early_escalation and self.route == "auto" and not self.keeps_local(best_reachable_logprob_score)

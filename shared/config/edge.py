@@ -180,6 +180,28 @@ class RoutingConfig(Section):
     )
 
 
+class GuardConfig(Section):
+    """edge/pipeline/guard: fall back to random escalation when the cloud's labels say the policy is worse."""
+
+    flag_prefix: ClassVar[str] = "guard-"
+    enabled: bool = Field(
+        True,
+        description="Watch the policy's decisions through the cloud's labels (agreement, audits) and escalate at "
+        "random, at the namespace's share, while they say it escalates worse than a coin (README: Learning from "
+        "traffic).",
+    )
+    min_labels: int = Field(20, ge=1, description="Labels on each side (escalated, kept) before the guard judges.")
+    window: int = Field(200, ge=1, description="Recent labels per side the guard judges on.")
+    z: float = Field(1.0, ge=0, description="Standard deviations of confidence the guard needs to switch either way.")
+    warmup_audit_rate: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Audit rate of kept answers until the kept side has min_labels labels (within the hourly "
+        "audit budget), so the guard can judge early.",
+    )
+
+
 class UplinkConfig(Section):
     """edge/uplink: the link to the cloud service."""
 
@@ -230,5 +252,6 @@ class EdgeConfig(SectionTree):
     confidence: ConfidenceConfig = Field(default_factory=ConfidenceConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    guard: GuardConfig = Field(default_factory=GuardConfig)
     uplink: UplinkConfig = Field(default_factory=UplinkConfig)
     experts: ExpertsConfig = Field(default_factory=ExpertsConfig)

@@ -50,6 +50,7 @@ def _namespace_json(status: NamespaceStatus) -> dict:
         "router_labels": status.router_labels,
         "learned": status.learned,
         "audits": asdict(status.audits) if status.audits is not None else None,
+        "guard": asdict(status.guard) if status.guard is not None else None,
         "cache_entries": status.cache_entries,
     }
 

@@ -33,3 +33,5 @@ def test_an_escalated_draft_is_labeled_and_learned(learning_daemon):
     labels = state["learned"]["agreement"]
     assert labels["edge_right"] + labels["edge_wrong"] == 1 and state["router_labels"] == 1
     assert state["audits"]["rate"] == 0.0, "the tests' hermetic settings turn audits off"
+    guard = state["guard"]
+    assert guard["serving"] == "policy" and guard["escalated"]["labels"] == 0, "a request's threshold is no decision"

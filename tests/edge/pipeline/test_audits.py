@@ -7,6 +7,7 @@ import random
 
 from edge.core.query import Policy, Query
 from edge.pipeline.audit import Auditor, AuditSampler
+from edge.pipeline.teacher import Teacher
 from tests.clock import ManualClock
 from tests.edge.pipeline.fakes import ListLabels, ScriptedUplink
 from tests.edge.pipeline.test_policy import SURE, cascade
@@ -42,26 +43,33 @@ class GatedUplink(ScriptedUplink):
             yield event
 
 
+def audited(c, uplink, labels) -> Teacher:
+    """The cascade's teacher with every kept answer audited."""
+    teacher = Teacher(labels, uplink, c.config)
+    teacher.auditor = Auditor(AuditSampler(1.0, per_hour=10), uplink)
+    return teacher
+
+
 async def test_a_kept_answer_is_audited_in_the_background_and_labeled():
     labels, uplink = ListLabels(), GatedUplink([" Lyon"])
     c = cascade(uplink=uplink, labels=labels)
-    c.auditor = Auditor(AuditSampler(1.0, per_hour=10), uplink, labels)
+    c.teacher = audited(c, uplink, labels)
     result = await c.answer(Query(question=SURE))
     assert result.served_by == "edge" and result.answer == "Paris", "the app has its answer"
-    assert c.auditor.running == 1 and labels.records == [], "while the audit still waits on the cloud"
+    assert c.teacher.auditor.running == 1 and labels.records == [], "while the audit still waits on the cloud"
     uplink.gate.set()
-    await c.auditor.settle()
+    await c.teacher.auditor.settle()
     assert labels.records == [(SURE, False, "audit")], "the cloud said otherwise: the edge is labeled wrong"
-    assert c.auditor.sampler.report().finished == 1
+    assert c.teacher.auditor.sampler.report().finished == 1
 
 
 async def test_forced_routes_are_not_audited_and_closing_cancels_audits():
     labels, uplink = ListLabels(), GatedUplink([" Paris"])
     c = cascade(uplink=uplink, labels=labels)
-    c.auditor = Auditor(AuditSampler(1.0, per_hour=10), uplink, labels)
+    c.teacher = audited(c, uplink, labels)
     await c.answer(Query(question=SURE, policy=Policy(route="edge")))
-    assert c.auditor.sampler.report().eligible == 0
+    assert c.teacher.auditor.sampler.report().eligible == 0
     await c.answer(Query(question=SURE))
-    assert c.auditor.running == 1
+    assert c.teacher.auditor.running == 1
     await c.aclose()
-    assert c.auditor.running == 0 and labels.records == []
+    assert c.teacher.auditor.running == 0 and labels.records == []
