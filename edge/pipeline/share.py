@@ -3,7 +3,9 @@
 Traffic drifts: a threshold calibrated on one mix of questions escalates more or less of another. With a
 target, each decision nudges a threshold offset (Robbins-Monro): an escalation lowers it by step * (1 - target),
 an answer kept local raises it by step * target, so the offset settles where the escalation rate equals the
-target. Cache hits and forced routes are not decisions and do not count.
+target. The k-th decision after start steps step * (window / k) ** 0.75 while k < window (a decaying Robbins-Monro
+gain): a threshold calibrated on other traffic is corrected within tens of decisions, not hundreds, and the
+offset then settles with the configured step. Cache hits and forced routes are not decisions and do not count.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
+from itertools import count
+
+WARMUP_POWER = 0.75
 
 
 @dataclass(frozen=True)
@@ -29,13 +34,16 @@ class ShareTracker:
         self.limit = limit
         self.offset = 0.0
         self._recent: deque[bool] = deque(maxlen=window)
+        self._decisions = count(1)
         self._lock = threading.Lock()
 
     def observe(self, escalated: bool) -> None:
         with self._lock:
             self._recent.append(escalated)
             if self.target is not None:
-                moved = self.offset - self.step * (float(escalated) - self.target)
+                window = self._recent.maxlen or 1
+                step = self.step * max(1.0, window / next(self._decisions)) ** WARMUP_POWER
+                moved = self.offset - step * (float(escalated) - self.target)
                 self.offset = min(self.limit, max(-self.limit, moved))
 
     def report(self) -> ShareReport:

@@ -90,7 +90,13 @@ class ConfidenceConfig(Section):
         json_schema_extra={"flag": "hold-cloud-share"},  # --target-cloud-share is calibrate's own target
     )
     share_window: int = Field(200, ge=1, description="Recent decisions the realized cloud share is measured over.")
-    share_step: float = Field(0.01, gt=0, le=0.1, description="How far one decision moves the controller's offset.")
+    share_step: float = Field(
+        0.01,
+        gt=0,
+        le=0.1,
+        description="How far one decision moves the controller's offset (the first share_window decisions after "
+        "start step larger: step * (window / k) ** 0.75).",
+    )
 
 
 class CacheConfig(Section):

@@ -206,17 +206,26 @@ def test_share_controller_holds_the_realized_share_at_its_target():
         tracker.observe(score < 0.5 + tracker.offset)
     report = tracker.report()
     assert report.realized == pytest.approx(0.3, abs=0.05) and report.offset == pytest.approx(-0.2, abs=0.06)
+    short = []
+    for _ in range(20):  # streams of 120 decisions, the threshold calibrated 20 points off the target
+        fresh, escalated = ShareTracker(target=0.3, window=200, step=0.01), 0
+        for score in rng.uniform(0.0, 1.0, 120):
+            decision = bool(score < 0.5 + fresh.offset)
+            fresh.observe(decision)
+            escalated += decision
+        short.append(escalated / 120)
+    assert np.mean(short) == pytest.approx(0.3, abs=0.05), "held on a short stream too (a fixed step: 0.41)"
     idle = ShareTracker(target=None)
     idle.observe(True)
     assert idle.report().realized == 1.0 and idle.offset == 0.0, "without a target it only measures"
 
 
 async def test_the_cascade_counts_its_own_decisions_and_applies_the_offset():
-    c = cascade(cache=False, target_cloud_share=0.0, share_step=0.1)
+    c = cascade(cache=False, target_cloud_share=0.0, share_step=0.1, share_window=1)
     for _ in range(3):
         await c.answer(Query(question=UNSURE))  # escalated: the controller lowers the threshold
     await c.answer(Query(question=UNSURE, policy=Policy(route="cloud")))  # forced: not a decision
-    assert c.share.report().decisions == 3 and c.share.offset == pytest.approx(-0.3)
+    assert c.share.report().decisions == 1 and c.share.offset == pytest.approx(-0.3), "3 decisions, window 1"
     result = await c.answer(Query(question=SURE, max_tokens=2))
     assert any("cloud-share controller -0.300" in r for r in result.provenance.reasons)
     assert result.provenance.threshold == pytest.approx(0.2)
