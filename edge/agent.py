@@ -21,7 +21,7 @@ from edge.cache.answer_cache import LayeredAnswerCache
 from edge.cache.embeddings import AsyncEmbedder
 from edge.cache.store import SqliteCache
 from edge.cache.vector_index import VectorIndex
-from edge.confidence.estimators import configured_estimator
+from edge.confidence.estimators import configured_estimator, refitting
 from edge.local.generator import LlamaGenerator
 from edge.local.model import load_local_model
 from edge.namespace import AppNamespace, NamespaceParts
@@ -134,10 +134,11 @@ class EdgeAgent:
         if edge.routing.enabled:
             source = LayeredOutcomes(self._calibration, outcomes) if name else outcomes
             router = KnnRoutePolicy(source, edge.routing)
-        labels = OutcomeLabels(outcomes, router) if edge.routing.agreement_labels else None
+        estimator, rule = self._estimator, refitting(self._estimator, edge, outcomes.featured)
+        labels = OutcomeLabels(outcomes, router, rule) if edge.routing.agreement_labels else None
         stages = CascadeParts(
             generator=self._generator,
-            estimator=self._estimator,
+            estimator=rule or estimator,
             uplink=self._uplink,
             cache=cache,
             router=router,

@@ -10,13 +10,14 @@ early escalation for every estimator.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from edge.confidence.learned import LearnedEstimator
-from edge.core.protocols import ConfidenceEstimator
+from edge.confidence.refit import RefitPolicy, RefittingLearned
+from edge.core.protocols import TEACHER_SOURCES, ConfidenceEstimator
 from shared.config import EdgeConfig
 from shared.llama_runtime import StepToken
 
@@ -133,3 +134,15 @@ def configured_estimator(edge: EdgeConfig, edge_model: str) -> ConfidenceEstimat
     if c.estimator == LearnedEstimator.name:
         return LearnedEstimator.load(Path(c.learned_path), edge_model, edge.local.rendering)
     return create_estimator(c.estimator, c.quantile)
+
+
+def refitting(
+    estimator: ConfidenceEstimator, edge: EdgeConfig, stored: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]
+) -> RefittingLearned | None:
+    """A namespace's own copy of the learned rule, refit from its labels (`stored`: those kept before; None: no
+    learned rule, or refits off)."""
+    c = edge.confidence
+    if not isinstance(estimator, LearnedEstimator) or not c.learned_refit_every or not edge.routing.agreement_labels:
+        return None
+    teacher = RefitPolicy(c.learned_refit_every, c.learned_refit_min_s, edge.routing.agreement_weight, TEACHER_SOURCES)
+    return RefittingLearned(estimator, teacher, stored())

@@ -57,20 +57,44 @@ class LogisticDeferral:
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> LogisticDeferral:
         self.mean, self.scale = x.mean(0), x.std(0) + 1e-9
-        design = self._design(x)
-        w = np.zeros(design.shape[1])
-        penalty = self.l2 * np.eye(len(w))
-        penalty[0, 0] = 0.0  # the intercept is not shrunk
-        for _ in range(self.steps):
-            p = 1.0 / (1.0 + np.exp(-design @ w))
-            gradient = design.T @ (p - y) + penalty @ w
-            hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
-            step = np.linalg.solve(hessian, gradient)
-            w -= step
-            if np.abs(step).max() < 1e-8:
-                break
-        self.weights = w
+        self.weights = self._newton(self._design(x), y, np.ones(len(y)), np.zeros(x.shape[1] + 1), free_intercept=True)
         return self
+
+    def refit(self, x: np.ndarray, y: np.ndarray, sample_weight: np.ndarray) -> LogisticDeferral:
+        """A new rule from more labels, this one as its prior: the penalty pulls toward these weights, not
+        toward zero, so a few labels nudge the rule and many move it. The feature scaling is kept."""
+        assert self.weights is not None
+        rule = LogisticDeferral(self.l2, self.steps)
+        rule.mean, rule.scale = self.mean, self.scale
+        rule.weights = self._newton(self._design(x), y, sample_weight, self.weights, free_intercept=False)
+        return rule
+
+    def _newton(
+        self, design: np.ndarray, y: np.ndarray, sample_weight: np.ndarray, prior: np.ndarray, free_intercept: bool
+    ) -> np.ndarray:
+        w = prior.copy()
+        penalty = self.l2 * np.eye(len(w))
+        if free_intercept:  # a first fit does not shrink the base rate; a refit keeps it near its prior too
+            penalty[0, 0] = 0.0
+
+        def loss(v: np.ndarray) -> float:  # penalized negative log-likelihood, overflow-free
+            z = design @ v
+            nll = sample_weight * (np.logaddexp(0.0, z) - y * z)
+            return float(nll.sum() + 0.5 * (v - prior) @ penalty @ (v - prior))
+
+        for _ in range(self.steps):
+            p = 1.0 / (1.0 + np.exp(-np.clip(design @ w, -500, 500)))
+            gradient = design.T @ (sample_weight * (p - y)) + penalty @ (w - prior)
+            hessian = design.T @ (design * (sample_weight * p * (1 - p))[:, None]) + penalty
+            step = np.linalg.solve(hessian, gradient)
+            # Halve the step until it helps: a saturated rule (p near 0 or 1) makes the plain Newton step overshoot.
+            scale, before = 1.0, loss(w)
+            while scale > 1e-6 and loss(w - scale * step) > before:
+                scale /= 2
+            w -= scale * step
+            if np.abs(scale * step).max() < 1e-8:
+                break
+        return w
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.weights is None:

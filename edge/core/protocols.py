@@ -128,12 +128,22 @@ class AnswerCache(Protocol):
 # Where a labeled outcome came from: `tandem-edge calibrate`, an app's feedback, the cloud's answer to an
 # escalated draft, or a background re-ask of an answer kept local.
 CALIBRATION, FEEDBACK, AGREEMENT, AUDIT = "calibration", "feedback", "agreement", "audit"
+# Labels whose other side is the cloud's own answer: the cloud is a teacher, not an oracle.
+TEACHER_SOURCES = (AGREEMENT, AUDIT)
 
 
 class LabelSink(Protocol):
     """Takes the labels the cascade observes (agreement, audits); the router learns from them at once."""
 
-    async def record(self, question: str, vector: LazyVector, *, edge_correct: bool, source: str) -> None: ...
+    async def record(
+        self,
+        question: str,
+        vector: LazyVector,
+        *,
+        edge_correct: bool,
+        source: str,
+        steps: Sequence[StepToken] = (),  # the draft's tokens: its decision-time features are kept with the label
+    ) -> None: ...
 
 
 @dataclass(frozen=True)

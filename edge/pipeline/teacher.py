@@ -54,7 +54,7 @@ class Teacher:
             return
         if policy_escalated is not None:
             self.guard.observe(policy_escalated, agrees)
-        await self.labels.record(query.text, vector, edge_correct=agrees, source=source)
+        await self.labels.record(query.text, vector, edge_correct=agrees, source=source, steps=draft.steps)
 
     async def aclose(self) -> None:
         await self.auditor.aclose()

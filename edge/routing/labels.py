@@ -6,23 +6,37 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
+from collections.abc import Sequence
 
+from edge.confidence.learned import token_features
+from edge.confidence.refit import RefittingLearned
 from edge.core.protocols import LazyVector
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
+from shared.llama_runtime import StepToken
 
 
 class OutcomeLabels:
     """Implements `LabelSink` for one namespace."""
 
-    def __init__(self, store: OutcomeStore, router: KnnRoutePolicy | None) -> None:
+    def __init__(self, store: OutcomeStore, router: KnnRoutePolicy | None, rule: RefittingLearned | None) -> None:
         self._store = store
         self._router = router
+        self._rule = rule
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, bool]] = Counter()
 
-    async def record(self, question: str, vector: LazyVector, *, edge_correct: bool, source: str) -> None:
+    async def record(
+        self,
+        question: str,
+        vector: LazyVector,
+        *,
+        edge_correct: bool,
+        source: str,
+        steps: Sequence[StepToken] = (),
+    ) -> None:
         embedding = await vector.get()
+        features = token_features(steps) if steps else None
         if embedding is None:  # no embedder runs: nothing could ever find this label
             return
         await asyncio.to_thread(
@@ -32,9 +46,12 @@ class OutcomeLabels:
             edge_correct=edge_correct,
             cloud_correct=None,
             source=source,
+            features=features,
         )
         if self._router is not None:
             await asyncio.to_thread(self._router.learn, embedding, edge_correct, source)
+        if self._rule is not None and features is not None:
+            await asyncio.to_thread(self._rule.learn, features, edge_correct, source)
         with self._lock:
             self._counts[source, edge_correct] += 1
 

@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS outcomes (
     source TEXT NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS label_features (
+    outcome_id INTEGER PRIMARY KEY,  -- outcomes.id; read through a join, so a removed outcome drops out
+    features BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS served (
     response_id TEXT PRIMARY KEY,
     question TEXT NOT NULL,
@@ -90,9 +94,11 @@ class OutcomeStore:
         edge_correct: bool | None,
         cloud_correct: bool | None,
         source: str,
+        features: np.ndarray | None = None,
     ) -> None:
+        """`features`: the draft's decision-time features (`edge.confidence.learned`), for refitting the rule."""
         with self._lock:
-            self._db.execute(
+            row = self._db.execute(
                 "INSERT INTO outcomes (question, embedding, edge_correct, cloud_correct, source, created) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (
@@ -104,6 +110,23 @@ class OutcomeStore:
                     time.time(),
                 ),
             )
+            if features is not None:
+                self._db.execute(
+                    "INSERT INTO label_features (outcome_id, features) VALUES (?, ?)",
+                    (row.lastrowid, np.asarray(features, np.float64).tobytes()),
+                )
+
+    def featured(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(features, edge right, source) of every edge-side label stored with its draft's features."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT f.features, o.edge_correct, o.source FROM label_features f "
+                "JOIN outcomes o ON o.id = f.outcome_id WHERE o.edge_correct IS NOT NULL ORDER BY o.id"
+            ).fetchall()
+        if not rows:
+            return np.zeros((0, 0)), np.zeros(0), np.zeros(0, dtype=str)
+        x = np.stack([np.frombuffer(r[0], dtype=np.float64) for r in rows])
+        return x, np.array([float(r[1]) for r in rows]), np.array([r[2] for r in rows])
 
     def replace_labeled(self, rows: list[tuple[str, np.ndarray, bool, bool]], source: str) -> None:
         """Both-sided labels (calibration): a question labeled again replaces its earlier labels from `source`."""

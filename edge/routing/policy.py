@@ -11,13 +11,10 @@ import threading
 
 import numpy as np
 
-from edge.core.protocols import AGREEMENT, AUDIT, LazyVector, RouterAdvice
+from edge.core.protocols import TEACHER_SOURCES, LazyVector, RouterAdvice
 from edge.routing.knn import KnnRouter, LabeledOutcomes
 from edge.routing.outcome_store import OutcomeRows, OutcomeSource
 from shared.config import RoutingConfig
-
-# Labels whose other side is the cloud's own answer: the cloud is a teacher, not an oracle.
-TEACHER_SOURCES = (AGREEMENT, AUDIT)
 
 
 def build_router(rows: OutcomeRows, config: RoutingConfig) -> KnnRouter:

@@ -76,6 +76,13 @@ class ConfidenceConfig(Section):
     learned_path: str = Field(
         "", description="The learned rule (JSON) `tandem-edge calibrate` wrote, for estimator = learned."
     )
+    learned_refit_every: int = Field(
+        50,
+        ge=0,
+        description="Refit the learned rule from this many new labeled drafts of the app's traffic (agreement, "
+        "audits), with the calibrated rule as its prior; 0: never.",
+    )
+    learned_refit_min_s: float = Field(300.0, ge=0, description="At least this long between two refits.")
     quantile: float = Field(0.1, gt=0, lt=1, description="Which quantile the `quantile` estimator uses.")
     threshold: float = Field(0.5, ge=0, le=1, description="Answer locally when confidence >= threshold.")
     early_escalation: bool = Field(

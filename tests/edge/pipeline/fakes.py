@@ -149,5 +149,5 @@ class ListLabels:
     def __init__(self) -> None:
         self.records: list[tuple[str, bool, str]] = []
 
-    async def record(self, question: str, vector: LazyVector, *, edge_correct: bool, source: str) -> None:
+    async def record(self, question: str, vector: LazyVector, *, edge_correct: bool, source: str, steps=()) -> None:
         self.records.append((question, edge_correct, source))
