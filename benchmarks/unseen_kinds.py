@@ -6,8 +6,9 @@ learns; the written target is held online), then `tandem-edge serve` on that con
 learning from traffic on (agreement labels and audits, the defaults) and off, with the held-out questions through
 the official `openai` client. Every question is then asked with the route forced to each side, so random
 escalation and the oracle at the served share are known. Reports per arm the served share, the accuracy and the
-gap recovered G = (daemon - random) / (oracle - random), over the stream and cumulatively per checkpoint; writes
-benchmarks/results/unseen_kinds.json.
+gap recovered G = (daemon - random) / (oracle - random), over the stream and per window of `--every` questions
+(the learning curve: what the daemon decides after 0, every, 2 * every ... questions served), and the online
+guard's state; writes benchmarks/results/unseen_kinds.json and .png.
 """
 
 from __future__ import annotations
@@ -95,18 +96,40 @@ def measure(cloud: list[str], args: argparse.Namespace) -> dict:
     for name, (answers, health) in arms.items():
         escalated = np.array([a["side"] == "cloud" for a in answers])
         correct = np.array([a["correct"] for a in answers])
-        checkpoints = [
-            {"after": n, **gap(escalated[:n], correct[:n], edge_ok[:n], cloud_ok[:n])}
-            for n in range(args.every, len(items) + 1, args.every)
+        windows = [
+            {"after": n, **gap(*(a[n : n + args.every] for a in (escalated, correct, edge_ok, cloud_ok)))}
+            for n in range(0, len(items) - args.every + 1, args.every)
         ]
         result["arms"][name] = {
             **gap(escalated, correct, edge_ok, cloud_ok),
-            "checkpoints": checkpoints,
+            "windows": windows,
             "learned": health.get("learned"),
             "audits": health.get("audits"),
+            "guard": health.get("guard"),
             "realized_share": health["cloud_share"]["realized"],
         }
     return result
+
+
+def plot(result: dict, every: int, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, arm in result["arms"].items():
+        windows = [w for w in arm["windows"] if w["G"] is not None]
+        ax.plot([w["after"] for w in windows], [w["G"] for w in windows], marker="o", label=name.replace("_", " "))
+    ax.axhline(0.0, color="grey", linewidth=0.8, linestyle="--")
+    ax.set(
+        xlabel=f"questions served before the window (windows of {every})",
+        ylabel="gap recovered G in the window",
+        title=f"unseen kinds ({', '.join(result['holdout'])}) through the daemon, target share {result['target']}",
+    )
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
 
 
 def main() -> None:
@@ -117,7 +140,7 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=0.5)
     parser.add_argument("--limit", type=int, default=100, help="calibration questions per split")
     parser.add_argument("--serve", type=int, default=120, help="held-out questions served")
-    parser.add_argument("--every", type=int, default=40, help="questions between checkpoints")
+    parser.add_argument("--every", type=int, default=40, help="questions per window of the learning curve")
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--router", default="on", choices=["auto", "on", "off"], help="calibrate's --router")
     parser.add_argument("--seed", type=int, default=0)
@@ -134,11 +157,14 @@ def main() -> None:
             f"{name:<12} share {arm['share']:.2f} accuracy {arm['accuracy']:.3f} (edge only {arm['edge_only']:.3f}, "
             f"cloud only {arm['cloud_only']:.3f}, random {arm['random']:.3f}, oracle {arm['oracle']:.3f}) G {g}"
         )
-        for c in arm["checkpoints"]:
-            print(f"{'':<12} after {c['after']:>4}: share {c['share']:.2f} G {shown(c['G'])}")
+        for w in arm["windows"]:
+            print(f"{'':<12} questions {w['after']:>4}+{args.every}: share {w['share']:.2f} G {shown(w['G'])}")
+        if arm["guard"]:
+            print(f"{'':<12} guard: {arm['guard']['serving']} ({arm['guard']['why']})")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **result}, indent=2))
-    print(f"wrote {args.out}")
+    plot(result, args.every, args.out.with_suffix(".png"))
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
 
 
 if __name__ == "__main__":

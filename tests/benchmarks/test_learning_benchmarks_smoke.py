@@ -17,9 +17,11 @@ def test_unseen_kinds_benchmark(tmp_path, vllm_cloud):
     data = json.loads(out.read_text())
     assert data["holdout"] == ["units"] and "units" not in data["calibrated_on"]
     for arm in data["arms"].values():
-        assert arm["questions"] == 4 and [c["after"] for c in arm["checkpoints"]] == [2, 4]
+        assert arm["questions"] == 4 and [w["after"] for w in arm["windows"]] == [0, 2]
         assert 0.0 <= arm["share"] <= 1.0 and arm["random"] <= max(arm["edge_only"], arm["cloud_only"]) + 1e-9
     assert data["arms"]["no_learning"]["learned"] == {}, "learning off records no labels"
+    assert data["arms"]["learning"]["guard"]["serving"] in ("policy", "random")
+    assert (tmp_path / "unseen.png").is_file()
 
 
 def test_router_replay_benchmark(tmp_path):
