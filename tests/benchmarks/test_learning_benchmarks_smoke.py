@@ -24,6 +24,16 @@ def test_unseen_kinds_benchmark(tmp_path, vllm_cloud):
     assert (tmp_path / "unseen.png").is_file()
 
 
+def test_audit_cost_benchmark(tmp_path, vllm_cloud):
+    out = tmp_path / "audits.json"
+    cloud = ["--cloud-address", vllm_cloud.address, "--cloud-api-key", API_KEY]
+    run("benchmarks.audit_cost", *cloud, "--rate", "1", "--rounds", "2", "--per-round", "2", "--out", str(out))
+    data = json.loads(out.read_text())
+    audits = data["audits"]
+    assert audits["eligible"] >= 1 and data["realized_rate"] == 1.0, "every kept answer audited at rate 1"
+    assert audits["finished"] == audits["sampled"] and data["p50_on_over_off_median"] > 0
+
+
 def test_router_replay_benchmark(tmp_path):
     out = tmp_path / "replay.json"
     run(
