@@ -58,3 +58,21 @@ def test_a_teacher_label_is_learned_at_once_and_counts_less(tmp_path):
     assert full.labels == half.labels == 4 and store.count() == 1, "learned in memory; the sink writes the store"
     assert full.advice_for(vec(1, 0)).confidence < half.advice_for(vec(1, 0)).confidence < before
     store.close()
+
+
+def test_strong_labeled_evidence_moves_the_decision_with_the_default_gates(tmp_path):
+    """A kind the edge never gets right, labeled by agreement only: the served plan goes from "draft and keep" to
+    "the cloud before generating" once its labels outweigh the prior (default config)."""
+    from edge.pipeline.decision import decide
+
+    store = OutcomeStore(tmp_path / "o.sqlite")
+    store.replace_labeled([(f"c{i}", vec(0.1 * i, 1), True, True) for i in range(10)], "calibration")
+    policy, routing = KnnRoutePolicy(store, RoutingConfig()), RoutingConfig()
+    question = vec(1, 0.05)
+    before = decide(0.5, advice=policy.advice_for(question), routing=routing)
+    assert before.route == "auto" and before.keeps_local(0.9), "nothing near: a confident draft is kept"
+    for i in range(25):
+        policy.learn(vec(1, 0.01 * i), edge_correct=False, source="agreement")
+    after = decide(0.5, advice=policy.advice_for(question), routing=routing)
+    assert after.route == "cloud" and "cloud before generation" in after.reasons[-1]
+    store.close()
