@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import openai
 
-from benchmarks.harness import RESULTS_DIR, daemon_cloud_flags, quiet_logs
+from benchmarks.harness import RESULTS_DIR, add_cloud_args, daemon_cloud_flags, quiet_logs, write_result
 from benchmarks.stats import percentile
 from edge.calibration.labeled import arithmetic
 from shared.launchers import DaemonProcess
@@ -92,8 +91,7 @@ def measure(cloud: list[str], args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
-    parser.add_argument("--cloud-api-key", default="", help="its bearer token, if it requires one")
+    add_cloud_args(parser)
     parser.add_argument("--rate", type=float, default=0.1, help="audit rate of the audits-on daemon")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--per-round", type=int, default=20, help="questions per round and arm")
@@ -108,8 +106,7 @@ def main() -> None:
         f"(± {result['rate_standard_error']:.3f}, {result['audits'].get('eligible', 0)} kept answers); "
         f"app p50 on/off median ratio {result['p50_on_over_off_median']:.3f}"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **result}, indent=2))
+    write_result(args.out, result)
     print(f"wrote {args.out}")
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +29,18 @@ T = TypeVar("T")
 def quiet_logs() -> None:
     """Benchmarks print their own tables; expected warnings (e.g. degraded answers on purpose) stay out."""
     configure_logging("ERROR", "text")
+
+
+def add_cloud_args(parser: argparse.ArgumentParser) -> None:
+    """Flags of the benchmarks that start their cloud unless given a running one (`daemon_cloud_flags`)."""
+    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
+    parser.add_argument("--cloud-api-key", default="", help="its bearer token, if it requires one")
+
+
+def write_result(out: Path, result: dict) -> None:
+    """The benchmark's JSON, dated, where the README says it is."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **result}, indent=2))
 
 
 def add_labeled_run_args(parser: argparse.ArgumentParser) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import openai
 
-from benchmarks.harness import RESULTS_DIR, daemon_cloud_flags, quiet_logs
+from benchmarks.harness import RESULTS_DIR, add_cloud_args, daemon_cloud_flags, quiet_logs, write_result
 from edge.calibration.labeled import builtin, is_correct, split
 from shared.launchers import DaemonProcess
 
@@ -110,8 +110,7 @@ def measure(cloud: list[str], target: float, limit: int, clients: int, sets: str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
-    parser.add_argument("--cloud-api-key", default="", help="its bearer token, if it requires one")
+    add_cloud_args(parser)
     parser.add_argument("--target", type=float, default=0.5)
     parser.add_argument("--limit", type=int, default=300, help="questions per split")
     parser.add_argument("--clients", type=int, default=4)
@@ -137,8 +136,7 @@ def main() -> None:
         f"accuracy {row['accuracy']:.3f} (predicted {row['predicted_held_out_accuracy']:.3f}; cloud only "
         f"{row['cloud_only_accuracy']:.3f}, edge only {row['edge_only_accuracy']:.3f})"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **row}, indent=2))
+    write_result(args.out, row)
 
 
 if __name__ == "__main__":

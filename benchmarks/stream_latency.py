@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.harness import RESULTS_DIR, cloud_for_benchmark, quiet_logs
+from benchmarks.harness import RESULTS_DIR, add_cloud_args, cloud_for_benchmark, quiet_logs, write_result
 from edge.core.query import Query
 from edge.uplink.client import CloudClient
 from shared.launchers import DaemonProcess
@@ -95,8 +95,7 @@ async def measure(cloud_address: str, api_key: str, n: int, threads: int) -> dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
-    parser.add_argument("--cloud-api-key", default="", help="its bearer token, if it requires one")
+    add_cloud_args(parser)
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "stream_latency.json")
@@ -112,8 +111,7 @@ def main() -> None:
         f"(+{row['added_p50_ms']:.1f} ms, target <= +15 ms), escalated after an edge draft "
         f"{p['daemon_escalated']:.1f} ms; {row['content_chunks_p50']:.0f} content chunks per answer"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **row}, indent=2))
+    write_result(args.out, row)
 
 
 if __name__ == "__main__":

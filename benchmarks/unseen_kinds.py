@@ -14,15 +14,13 @@ guard's state; writes benchmarks/results/unseen_kinds.json and .png.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.harness import RESULTS_DIR, daemon_cloud_flags, quiet_logs
+from benchmarks.harness import RESULTS_DIR, add_cloud_args, daemon_cloud_flags, quiet_logs, write_result
 from benchmarks.served_share import ask_all, calibrate, chosen_row
 from edge.calibration.curves import CurvePoint
 from edge.calibration.guard import Baselines, oracle_at
@@ -134,8 +132,7 @@ def plot(result: dict, every: int, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cloud-address", help="use a running cloud service instead of starting one")
-    parser.add_argument("--cloud-api-key", default="", help="its bearer token, if it requires one")
+    add_cloud_args(parser)
     parser.add_argument("--holdout", default="units,demonyms", help="built-in sets calibration never sees")
     parser.add_argument("--target", type=float, default=0.5)
     parser.add_argument("--limit", type=int, default=100, help="calibration questions per split")
@@ -161,8 +158,7 @@ def main() -> None:
             print(f"{'':<12} questions {w['after']:>4}+{args.every}: share {w['share']:.2f} G {shown(w['G'])}")
         if arm["guard"]:
             print(f"{'':<12} guard: {arm['guard']['serving']} ({arm['guard']['why']})")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d"), **result}, indent=2))
+    write_result(args.out, result)
     plot(result, args.every, args.out.with_suffix(".png"))
     print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
 
