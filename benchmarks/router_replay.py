@@ -44,6 +44,8 @@ VARIANTS: dict[str, tuple[RoutingConfig | None, bool]] = {
     "router + agreement": (RoutingConfig(), True),
     "relative kernel + agreement": (RoutingConfig(kernel="relative", min_similarity=0.5, min_support=1.0), True),
     "relation + agreement": (RoutingConfig(relation_only=True), True),
+    # Many moderately similar labels add up (a kind's questions about other subjects sit at cosine 0.6-0.75).
+    "k 50 + agreement": (RoutingConfig(k=50, min_similarity=0.6), True),
 }
 
 

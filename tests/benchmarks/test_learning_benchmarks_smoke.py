@@ -54,6 +54,7 @@ def test_router_replay_benchmark(tmp_path):
         "router + agreement",
         "relative kernel + agreement",
         "relation + agreement",
+        "k 50 + agreement",
     }
     for row in data["sets"].values():
         assert all(0.0 <= row[v]["share"] <= 1.0 for v in data["mean_G"])
