@@ -207,11 +207,11 @@ class GuardConfig(Section):
     window: int = Field(200, ge=1, description="Recent labels per side the guard judges on.")
     z: float = Field(1.0, ge=0, description="Standard deviations of confidence the guard needs to switch either way.")
     warmup_audit_rate: float = Field(
-        0.2,
+        0.5,
         ge=0,
         le=1,
         description="Audit rate of kept answers until the kept side has min_labels labels (within the hourly "
-        "audit budget), so the guard can judge early.",
+        "audit budget), so the guard can judge early: at most min_labels extra cloud calls per app and start.",
     )
 
 
