@@ -1,12 +1,12 @@
 """What audits cost the app: two daemons side by side, audits on and off, the same questions.
 
 `python -m benchmarks.audit_cost [--rate 0.1] [--rounds 5] [--per-round 20]`: two `tandem-edge serve` daemons on
-one cloud with their defaults except the audit rate (`--rate` against 0; the hourly budget lifted, the guard's
-warm-up off, so the configured rate is the one measured). Each round asks both daemons the same new questions
-through the official `openai` client, one at a time, the order of the two arms alternating by round; between
-arms the background audits are waited for, so each arm's latency carries only its own audits. Reports per arm
-the app-visible latency (p50 of each round, and the median over rounds of the on/off ratio of p50s) and the
-realized audit rate against the configured one (with its binomial standard error); writes
+one cloud with their defaults except the audit rate (`--rate` against 0; the hourly budget lifted, the online
+guard off with its warm-up audits, so the configured rate is the one measured). Each round asks both daemons the
+same new questions through the official `openai` client, one at a time, the order of the two arms alternating by
+round; between arms the background audits are waited for, so each arm's latency carries only its own audits.
+Reports per arm the app-visible latency (p50 of each round, and the median over rounds of the on/off ratio of
+p50s) and the realized audit rate against the configured one (with its binomial standard error); writes
 benchmarks/results/audit_cost.json. The cloud runs on the same cores here, so an audit's cloud call competes
 with the edge's next answer: on a device whose cloud is elsewhere it costs less.
 """
@@ -46,7 +46,7 @@ def audits_settled(daemon: DaemonProcess, timeout_s: float = 300.0) -> dict:
     deadline = time.monotonic() + timeout_s
     while True:
         audits = daemon.healthz()["namespaces"][""]["audits"]
-        if audits is None or audits["finished"] + audits["failed"] + audits["over_budget"] >= audits["sampled"]:
+        if audits is None or audits["finished"] + audits["failed"] >= audits["sampled"]:
             return audits or {}
         if time.monotonic() > deadline:
             raise TimeoutError(f"audits still running after {timeout_s:.0f} s: {audits}")
@@ -65,7 +65,7 @@ def measure(cloud: list[str], args: argparse.Namespace) -> dict:
         daemons = {}
         for arm in ARMS:
             flags = [*cloud, "--log-level", "WARNING", "--router-audit-rate", str(rates[arm])]
-            flags += ["--router-audit-per-hour", "1000000", "--guard-warmup-audit-rate", "0"]
+            flags += ["--router-audit-per-hour", "1000000", "--guard-enabled", "false"]
             daemons[arm] = stack.enter_context(DaemonProcess(flags, data_dir=str(Path(tmp) / arm)))
         for r in range(args.rounds):
             questions = pool[r * args.per_round : (r + 1) * args.per_round]

@@ -11,6 +11,7 @@ fails half-way) releases all of them even when one of them fails to close.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from edge.cache.embeddings import AsyncEmbedder
 from edge.cache.store import SqliteCache
 from edge.cache.vector_index import VectorIndex
 from edge.confidence.estimators import configured_estimator, refitting
+from edge.confidence.learned import FEATURES
 from edge.local.generator import LlamaGenerator
 from edge.local.model import load_local_model
 from edge.namespace import AppNamespace, NamespaceParts
@@ -134,8 +136,10 @@ class EdgeAgent:
         if edge.routing.enabled:
             source = LayeredOutcomes(self._calibration, outcomes) if name else outcomes
             router = KnnRoutePolicy(source, edge.routing)
-        estimator, rule = self._estimator, refitting(self._estimator, edge, outcomes.featured)
-        labels = OutcomeLabels(outcomes, router, rule) if edge.routing.agreement_labels else None
+        model = self._generator.model_name
+        stored = functools.partial(outcomes.featured, model, len(FEATURES))
+        estimator, rule = self._estimator, refitting(self._estimator, edge, stored)
+        labels = OutcomeLabels(outcomes, router, rule, model) if edge.routing.agreement_labels else None
         stages = CascadeParts(
             generator=self._generator,
             estimator=rule or estimator,

@@ -14,7 +14,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 
 from edge.core.protocols import Uplink, settle
-from shared.types import GenerationRequest
+from shared.types import GenerationRequest, GenerationResult
 
 log = logging.getLogger(__name__)
 HOUR_S = 3600.0
@@ -90,24 +90,26 @@ class Auditor:
     def consider(
         self,
         request: Callable[[], GenerationRequest],
-        on_answer: Callable[[str], Awaitable[None]],
+        on_answer: Callable[[GenerationResult], Awaitable[None]],
         rate: float | None = None,
     ) -> None:
-        """Maybe audits a kept answer (`request` builds the cloud's, only when sampled; `on_answer` gets its
-        text); returns at once."""
+        """Maybe audits a kept answer (`request` builds the cloud's, only when sampled; `on_answer` gets the
+        cloud's answer); returns at once."""
         if not self.sampler.take(rate):
             return
         task = asyncio.get_running_loop().create_task(self._audit(request(), on_answer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _audit(self, request: GenerationRequest, on_answer: Callable[[str], Awaitable[None]]) -> None:
+    async def _audit(
+        self, request: GenerationRequest, on_answer: Callable[[GenerationResult], Awaitable[None]]
+    ) -> None:
         try:
             async with aclosing(self._uplink.stream(request)) as events:
                 done = await settle(events)
             self.sampler.settled(done.result is not None)
             if done.result is not None:
-                await on_answer(done.result.text)
+                await on_answer(done.result)
         except Exception:  # an audit must never take the daemon down; it is only a label lost
             log.exception("audit failed")
 

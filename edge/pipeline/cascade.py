@@ -117,7 +117,7 @@ class Cascade:
             tally.score = self.parts.estimator.score(tally.draft.steps)
             keep, why = plan.verdict(tally.score, tally.draft.stopped_early)
             tally.reasons.append(why)
-            self._count(query, keep)
+            self._count(query, keep, steered=not isinstance(plan, CoinPlan))
             if keep:
                 if self.teacher is not None:
                     self.teacher.kept(tally, route_vector, lambda: self._request(query, None))
@@ -153,10 +153,10 @@ class Cascade:
             early_escalation=self.config.confidence.early_escalation,
         )
 
-    def _count(self, query: Query, keep_local: bool) -> None:
+    def _count(self, query: Query, keep_local: bool, steered: bool = True) -> None:
         """A decision of the policy (not one the request forced) counts toward the realized cloud share."""
         if self._decided_by_policy(query):
-            self.share.observe(not keep_local)
+            self.share.observe(not keep_local, steered)
 
     @staticmethod
     def _decided_by_policy(query: Query) -> bool:
@@ -167,8 +167,7 @@ class Cascade:
         if self.teacher is None or not self.teacher.guard.fallback or not self._decided_by_policy(query):
             return plan
         report = self.share.report()
-        share = next((s for s in (report.target, report.realized) if s is not None), 0.5)
-        return CoinPlan.drawn(plan, self.teacher.guard, share)
+        return CoinPlan.drawn(plan, self.teacher.guard, report.target, report.realized)
 
     def _stop_rule(self, query: Query, plan: Plan) -> StopRule:
         """Early escalation: stop once even the best continuation of the draft would be escalated."""
@@ -216,7 +215,7 @@ class Cascade:
         if (result := done.result) is not None:
             await self._remember(query, done, tally, vector)
             if self.teacher is not None:
-                await self.teacher.escalated(tally, result.text, route_vector)
+                await self.teacher.escalated(tally, result, route_vector)
             if live:
                 yield tally.cloud_answer(result)
             else:
@@ -258,7 +257,8 @@ class Cascade:
             prompt=prompt,
             messages=messages,
             question=question,
-            top_logprobs=query.top_logprobs if query.logprobs else None,
+            # The sampled tokens' log-probs at least, when the cloud's answer becomes a label: how sure it was.
+            top_logprobs=query.top_logprobs if query.logprobs else (0 if self.teacher is not None else None),
             edge_context=edge_context,
             expert=expert.name if expert else "",
         )

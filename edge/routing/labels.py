@@ -19,10 +19,13 @@ from shared.llama_runtime import StepToken
 class OutcomeLabels:
     """Implements `LabelSink` for one namespace."""
 
-    def __init__(self, store: OutcomeStore, router: KnnRoutePolicy | None, rule: RefittingLearned | None) -> None:
+    def __init__(
+        self, store: OutcomeStore, router: KnnRoutePolicy | None, rule: RefittingLearned | None, edge_model: str
+    ) -> None:
         self._store = store
         self._router = router
         self._rule = rule
+        self._edge_model = edge_model
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, bool]] = Counter()
 
@@ -47,6 +50,7 @@ class OutcomeLabels:
             cloud_correct=None,
             source=source,
             features=features,
+            edge_model=self._edge_model,
         )
         if self._router is not None:
             await asyncio.to_thread(self._router.learn, embedding, edge_correct, source)

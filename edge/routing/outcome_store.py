@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
 );
 CREATE TABLE IF NOT EXISTS label_features (
     outcome_id INTEGER PRIMARY KEY,  -- outcomes.id; read through a join, so a removed outcome drops out
-    features BLOB NOT NULL
+    features BLOB NOT NULL,
+    edge_model TEXT NOT NULL  -- the model whose draft they describe: another model's do not refit this one's rule
 );
 CREATE TABLE IF NOT EXISTS served (
     response_id TEXT PRIMARY KEY,
@@ -95,8 +96,10 @@ class OutcomeStore:
         cloud_correct: bool | None,
         source: str,
         features: np.ndarray | None = None,
+        edge_model: str = "",
     ) -> None:
-        """`features`: the draft's decision-time features (`edge.confidence.learned`), for refitting the rule."""
+        """`features`: the draft's decision-time features (`edge.confidence.learned`) and the `edge_model` that
+        drafted it, for refitting the rule."""
         with self._lock:
             row = self._db.execute(
                 "INSERT INTO outcomes (question, embedding, edge_correct, cloud_correct, source, created) "
@@ -112,19 +115,22 @@ class OutcomeStore:
             )
             if features is not None:
                 self._db.execute(
-                    "INSERT INTO label_features (outcome_id, features) VALUES (?, ?)",
-                    (row.lastrowid, np.asarray(features, np.float64).tobytes()),
+                    "INSERT INTO label_features (outcome_id, features, edge_model) VALUES (?, ?, ?)",
+                    (row.lastrowid, np.asarray(features, np.float64).tobytes(), edge_model),
                 )
 
-    def featured(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(features, edge right, source) of every edge-side label stored with its draft's features."""
+    def featured(self, edge_model: str, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(features, edge right, source) of every edge-side label stored with the features of a draft by
+        `edge_model`, `width` of them (a feature set of another version is skipped)."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT f.features, o.edge_correct, o.source FROM label_features f "
-                "JOIN outcomes o ON o.id = f.outcome_id WHERE o.edge_correct IS NOT NULL ORDER BY o.id"
+                "JOIN outcomes o ON o.id = f.outcome_id WHERE o.edge_correct IS NOT NULL AND f.edge_model = ? "
+                "AND length(f.features) = ? ORDER BY o.id",
+                (edge_model, 8 * width),
             ).fetchall()
         if not rows:
-            return np.zeros((0, 0)), np.zeros(0), np.zeros(0, dtype=str)
+            return np.zeros((0, width)), np.zeros(0), np.zeros(0, dtype=str)
         x = np.stack([np.frombuffer(r[0], dtype=np.float64) for r in rows])
         return x, np.array([float(r[1]) for r in rows]), np.array([r[2] for r in rows])
 

@@ -101,8 +101,8 @@ class ConfidenceConfig(Section):
         0.01,
         gt=0,
         le=0.1,
-        description="How far one decision moves the controller's offset (the first share_window decisions after "
-        "start step larger: step * (window / k) ** 0.75).",
+        description="How far one decision moves the controller's offset (the first decisions after start step "
+        "larger: step * (window / (k + 5)) ** 0.75).",
     )
 
 
@@ -211,8 +211,14 @@ class GuardConfig(Section):
         ge=0,
         le=1,
         description="Audit rate of kept answers until the kept side has min_labels labels (within the hourly "
-        "audit budget), so the guard can judge early: at most min_labels extra cloud calls per app and start.",
+        "audit budget), so the guard can judge early.",
     )
+
+    @model_validator(mode="after")
+    def _judgeable(self) -> GuardConfig:
+        if self.min_labels > self.window:
+            raise ValueError(f"min_labels ({self.min_labels}) must not exceed window ({self.window})")
+        return self
 
 
 class UplinkConfig(Section):

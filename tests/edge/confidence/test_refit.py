@@ -54,15 +54,20 @@ def test_refits_wait_for_enough_labels_and_time_and_teacher_labels_count_less():
 async def test_labeled_drafts_are_stored_with_their_features_and_reach_the_rule(tmp_path):
     store = OutcomeStore(tmp_path / "outcomes.sqlite")
     rule = RefittingLearned(_fitted(), RefitPolicy(1, 0.0, 0.5, TEACHER_SOURCES))
-    labels = OutcomeLabels(store, None, rule)
+    labels = OutcomeLabels(store, None, rule, "edge-a")
     vector = LazyVector.of(np.ones(4, np.float32) / 2)
     await labels.record("q1", vector, edge_correct=False, source=AGREEMENT, steps=CONFIDENT)
     await labels.record("q2", vector, edge_correct=True, source=AGREEMENT)  # no draft tokens: no features
     assert rule.refits == 1
     store.close()
     reopened = OutcomeStore(tmp_path / "outcomes.sqlite")
-    x, y, sources = reopened.featured()
-    assert x.shape == (1, len(token_features(CONFIDENT))) and np.allclose(x[0], token_features(CONFIDENT))
+    width = len(token_features(CONFIDENT))
+    x, y, sources = reopened.featured("edge-a", width)
+    assert x.shape == (1, width) and np.allclose(x[0], token_features(CONFIDENT))
     assert y.tolist() == [0.0] and sources.tolist() == [AGREEMENT]
-    restarted = RefittingLearned(_fitted(), RefitPolicy(1, 0.0, 0.5, TEACHER_SOURCES), reopened.featured())
+    assert len(reopened.featured("edge-b", width)[1]) == 0, "another edge model's drafts do not refit this rule"
+    assert len(reopened.featured("edge-a", width + 1)[1]) == 0, "nor features of another version"
+    restarted = RefittingLearned(
+        _fitted(), RefitPolicy(1, 0.0, 0.5, TEACHER_SOURCES), reopened.featured("edge-a", width)
+    )
     assert restarted.score(CONFIDENT) == rule.score(CONFIDENT), "the labels kept before a restart still count"
