@@ -58,9 +58,11 @@ def ask_all(daemon: DaemonProcess, items: list, clients: int, tandem: dict | Non
             extra_body={"tandem": tandem} if tandem else None,
         )
         meta = (reply.model_extra or {})["tandem"]
+        text = reply.choices[0].message.content or ""
         return {
+            "answer": text,
             "side": "cloud" if meta["degraded"] else meta["served_by"],
-            "correct": is_correct(reply.choices[0].message.content or "", item),
+            "correct": is_correct(text, item),
             "shifted": any(r.startswith("device") for r in meta["reasons"]),
             "degraded": meta["degraded_reason"],
         }

@@ -48,6 +48,21 @@ def gap(escalated: np.ndarray, correct: np.ndarray, edge_ok: np.ndarray, cloud_o
     }
 
 
+def per_topic(items: list, escalated: np.ndarray, correct: np.ndarray, edge_ok: np.ndarray, cloud_ok: np.ndarray):
+    """Per kind of question: how much of it the daemon escalated, and what each side scores on it."""
+    topics = np.array([i.topic for i in items])
+    return {
+        t: {
+            "questions": int((topics == t).sum()),
+            "escalated": float(escalated[topics == t].mean()),
+            "served_accuracy": float(correct[topics == t].mean()),
+            "edge_only": float(edge_ok[topics == t].mean()),
+            "cloud_only": float(cloud_ok[topics == t].mean()),
+        }
+        for t in sorted(set(topics.tolist()))
+    }
+
+
 def serve_arm(data_dir: Path, config: Path, cloud: list[str], items: list, args: argparse.Namespace, learn: bool):
     flags = [*cloud, "--log-level", "WARNING", *([] if learn else NO_LEARNING)]
     with DaemonProcess(flags, data_dir=str(data_dir), env={"TANDEM_CONFIG": str(config)}) as daemon:
@@ -76,8 +91,9 @@ def measure(cloud: list[str], args: argparse.Namespace) -> dict:
         sides_dir = Path(tmp) / "sides"
         shutil.copytree(start, sides_dir)
         with DaemonProcess([*cloud, "--log-level", "WARNING"], data_dir=str(sides_dir)) as daemon:
-            edge_ok = np.array([a["correct"] for a in ask_all(daemon, items, args.clients, {"route": "edge"})])
-            cloud_ok = np.array([a["correct"] for a in ask_all(daemon, items, args.clients, {"route": "cloud"})])
+            edge_side = ask_all(daemon, items, args.clients, {"route": "edge"})
+            cloud_side = ask_all(daemon, items, args.clients, {"route": "cloud"})
+    edge_ok, cloud_ok = (np.array([a["correct"] for a in side]) for side in (edge_side, cloud_side))
     result: dict = {
         "holdout": held_sets,
         "calibrated_on": fitted_sets,
@@ -90,6 +106,11 @@ def measure(cloud: list[str], args: argparse.Namespace) -> dict:
             "predicted_held_out_share": chosen_row(report)["held_out"]["cloud_share"],
         },
         "arms": {},
+        # Each question's two answers with the route forced, for reading why a policy lost (grading included).
+        "questions": [
+            {"question": i.question, "accepted": i.answers, "edge": e["answer"], "cloud": c["answer"]}
+            for i, e, c in zip(items, edge_side, cloud_side, strict=True)
+        ],
     }
     for name, (answers, health) in arms.items():
         escalated = np.array([a["side"] == "cloud" for a in answers])
@@ -100,6 +121,7 @@ def measure(cloud: list[str], args: argparse.Namespace) -> dict:
         ]
         result["arms"][name] = {
             **gap(escalated, correct, edge_ok, cloud_ok),
+            "per_topic": per_topic(items, escalated, correct, edge_ok, cloud_ok),
             "windows": windows,
             "learned": health.get("learned"),
             "audits": health.get("audits"),
@@ -154,6 +176,11 @@ def main() -> None:
             f"{name:<12} share {arm['share']:.2f} accuracy {arm['accuracy']:.3f} (edge only {arm['edge_only']:.3f}, "
             f"cloud only {arm['cloud_only']:.3f}, random {arm['random']:.3f}, oracle {arm['oracle']:.3f}) G {g}"
         )
+        for topic, row in arm["per_topic"].items():
+            print(
+                f"{'':<12} {topic}: escalated {row['escalated']:.2f} of {row['questions']}, "
+                f"edge {row['edge_only']:.2f}, cloud {row['cloud_only']:.2f}, served {row['served_accuracy']:.2f}"
+            )
         for w in arm["windows"]:
             print(f"{'':<12} questions {w['after']:>4}+{args.every}: share {w['share']:.2f} G {shown(w['G'])}")
         if arm["guard"]:
