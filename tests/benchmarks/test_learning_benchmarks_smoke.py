@@ -21,6 +21,7 @@ def test_unseen_kinds_benchmark(tmp_path, vllm_cloud):
         assert 0.0 <= arm["share"] <= 1.0 and arm["random"] <= max(arm["edge_only"], arm["cloud_only"]) + 1e-9
     assert data["arms"]["no_learning"]["learned"] == {}, "learning off records no labels"
     assert data["arms"]["learning"]["guard"]["serving"] in ("policy", "random")
+    assert set(data["arms"]["learning"]["per_topic"]) == {"units"} and len(data["questions"]) == 4
     assert (tmp_path / "unseen.png").is_file()
 
 
