@@ -122,6 +122,7 @@ def measure(cloud: list[str], args: argparse.Namespace) -> dict:
         result["arms"][name] = {
             **gap(escalated, correct, edge_ok, cloud_ok),
             "per_topic": per_topic(items, escalated, correct, edge_ok, cloud_ok),
+            "served": [{"side": a["side"], "answer": a["answer"]} for a in answers],
             "windows": windows,
             "learned": health.get("learned"),
             "audits": health.get("audits"),

@@ -17,8 +17,17 @@ def normalize_answer(text: str) -> str:
 
 
 def says(answer: str, accepted: str) -> bool:
-    """The normalized answer is the accepted one, or starts with it at a word boundary ("Paris, France")."""
-    return bool(accepted) and (answer == accepted or answer.startswith(accepted + " "))
+    """The normalized answer is the accepted one, or starts with it at a word boundary ("Paris, France"), its last
+    word in the plural or not ("Paraguayans" says "Paraguayan": a demonym or unit asked in the singular is often
+    answered in the plural)."""
+    return bool(accepted) and any(answer == form or answer.startswith(form + " ") for form in _plurals(accepted))
+
+
+def _plurals(word: str) -> tuple[str, ...]:
+    forms = [word, word + "s", word + "es"]
+    if word.endswith("y"):
+        forms.append(word[:-1] + "ies")
+    return tuple(forms)
 
 
 def draft_agrees(draft: str, cloud: str, complete: bool) -> bool | None:

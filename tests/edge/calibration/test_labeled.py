@@ -19,12 +19,24 @@ PARIS = LabeledItem("c:fr", "What is the capital of France?", ("Paris",))
         ("Paris, France", True),
         ("The Paris", True),
         ("Parisian", False),
+        ("Pari", False),
         ("Lyon", False),
         ("", False),
     ],
 )
 def test_text_grader(answer, ok):
     assert is_correct(answer, PARIS) is ok
+
+
+def test_a_singular_answer_is_also_accepted_in_the_plural():
+    paraguayan = LabeledItem("d:py", "What is the demonym for people from Paraguay?", ("Paraguayan",))
+    assert is_correct("Paraguayans", paraguayan) and is_correct("paraguayan", paraguayan)
+    assert not is_correct("Paraguay", paraguayan) and not is_correct("Paraguayanese", paraguayan)
+    islander = LabeledItem("d:fk", "What is the demonym for people from the Falkland Islands?", ("Falkland Islander",))
+    assert is_correct("Falkland Islanders", islander)
+    assert is_correct("Cities", LabeledItem("w", "Plural?", ("city",))) and is_correct(
+        "boxes", LabeledItem("b", "?", ("box",))
+    )
 
 
 def test_aliases_accents_and_numbers():
