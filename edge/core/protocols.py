@@ -143,6 +143,7 @@ class LabelSink(Protocol):
         edge_correct: bool,
         source: str,
         steps: Sequence[StepToken] = (),  # the draft's tokens: its decision-time features are kept with the label
+        cloud_correct: float | None = None,  # the cloud's side, soft (its confidence), when the cloud labels itself
     ) -> None: ...
 
 

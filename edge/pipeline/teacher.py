@@ -52,11 +52,15 @@ class Teacher:
         agrees = draft_agrees(draft.text, cloud.text, complete=not draft.stopped_early)
         if agrees is None:
             return
+        edge_sure = token_confidence([s.logprob for s in draft.steps])
+        cloud_sure = token_confidence([t.logprob for t in cloud.tokens])
         if policy_escalated is not None:
-            edge_sure = token_confidence([s.logprob for s in draft.steps])
-            cloud_sure = token_confidence([t.logprob for t in cloud.tokens])
             self.guard.observe(policy_escalated, estimated_gain(agrees, edge_sure, cloud_sure))
-        await self.labels.record(query.text, vector, edge_correct=agrees, source=source, steps=draft.steps)
+        # The cloud's side too: the same answer as the edge's when they agree, else as right as the cloud was sure.
+        cloud_side = 1.0 if agrees else cloud_sure
+        await self.labels.record(
+            query.text, vector, edge_correct=agrees, source=source, steps=draft.steps, cloud_correct=cloud_side
+        )
 
     async def aclose(self) -> None:
         await self.auditor.aclose()

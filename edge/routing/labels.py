@@ -37,6 +37,7 @@ class OutcomeLabels:
         edge_correct: bool,
         source: str,
         steps: Sequence[StepToken] = (),
+        cloud_correct: float | None = None,
     ) -> None:
         embedding = await vector.get()
         features = token_features(steps) if steps else None
@@ -47,13 +48,13 @@ class OutcomeLabels:
             question=question,
             embedding=embedding,
             edge_correct=edge_correct,
-            cloud_correct=None,
+            cloud_correct=cloud_correct,
             source=source,
             features=features,
             edge_model=self._edge_model,
         )
         if self._router is not None:
-            await asyncio.to_thread(self._router.learn, embedding, edge_correct, source)
+            await asyncio.to_thread(self._router.learn, embedding, edge_correct, source, cloud_correct)
         if self._rule is not None and features is not None:
             await asyncio.to_thread(self._rule.learn, features, edge_correct, source)
         with self._lock:

@@ -93,7 +93,7 @@ class OutcomeStore:
         question: str,
         embedding: np.ndarray,
         edge_correct: bool | None,
-        cloud_correct: bool | None,
+        cloud_correct: float | None,  # a teacher's label may be soft: the cloud's confidence in its answer
         source: str,
         features: np.ndarray | None = None,
         edge_model: str = "",

@@ -60,12 +60,12 @@ class KnnRoutePolicy:
         with self._lock:
             self._rows, self._router = rows, router
 
-    def learn(self, embedding: np.ndarray, edge_correct: bool, source: str) -> None:
-        """One edge-side label, used from the next query on without re-reading the store."""
+    def learn(self, embedding: np.ndarray, edge_correct: bool, source: str, cloud_correct: float | None = None) -> None:
+        """One label (the cloud's side soft or unknown), used from the next query on without re-reading the store."""
         row = OutcomeRows(
             np.asarray(embedding, np.float32)[None, :],
             np.array([float(edge_correct)]),
-            np.array([np.nan]),
+            np.array([np.nan if cloud_correct is None else float(cloud_correct)]),
             np.array([source]),
         )
         with self._lock:

@@ -148,6 +148,10 @@ class ListLabels:
 
     def __init__(self) -> None:
         self.records: list[tuple[str, bool, str]] = []
+        self.cloud_sides: list[float | None] = []
 
-    async def record(self, question: str, vector: LazyVector, *, edge_correct: bool, source: str, steps=()) -> None:
+    async def record(
+        self, question: str, vector: LazyVector, *, edge_correct: bool, source: str, steps=(), cloud_correct=None
+    ) -> None:
         self.records.append((question, edge_correct, source))
+        self.cloud_sides.append(cloud_correct)

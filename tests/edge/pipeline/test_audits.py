@@ -60,6 +60,7 @@ async def test_a_kept_answer_is_audited_in_the_background_and_labeled():
     uplink.gate.set()
     await c.teacher.auditor.settle()
     assert labels.records == [(SURE, False, "audit")], "the cloud said otherwise: the edge is labeled wrong"
+    assert labels.cloud_sides == [None], "the scripted cloud sends no log-probs: its side stays unknown"
     assert c.teacher.auditor.sampler.report().finished == 1
 
 

@@ -107,6 +107,7 @@ async def test_under_the_guard_a_coin_decides_and_the_policys_choice_is_still_la
     report = guard.report()
     assert report.kept.labels == 20 + len(escalated), "the policy would have kept the confident draft: filed so"
     assert ("What is the capital of France?", True, "agreement") in labels.records
+    assert 1.0 in labels.cloud_sides, "an agreeing cloud is labeled as right as the edge"
 
 
 async def test_forced_routes_and_request_thresholds_bypass_the_guard():

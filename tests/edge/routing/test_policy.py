@@ -60,6 +60,17 @@ def test_a_teacher_label_is_learned_at_once_and_counts_less(tmp_path):
     store.close()
 
 
+def test_a_sure_clouds_side_of_a_teacher_label_moves_the_gain_further(tmp_path):
+    store = OutcomeStore(tmp_path / "o.sqlite")
+    store.replace_labeled([("a", vec(0, 1), True, False)], "calibration")
+    unknown, sure = (KnnRoutePolicy(store, RoutingConfig(min_support=0.1)) for _ in range(2))
+    for _ in range(3):
+        unknown.learn(vec(1, 0.01), edge_correct=False, source="audit")
+        sure.learn(vec(1, 0.01), edge_correct=False, source="audit", cloud_correct=0.95)
+    assert sure.advice_for(vec(1, 0)).confidence < unknown.advice_for(vec(1, 0)).confidence
+    store.close()
+
+
 def test_strong_labeled_evidence_moves_the_decision_with_the_default_gates(tmp_path):
     """A kind the edge never gets right, labeled by agreement only: the served plan goes from "draft and keep" to
     "the cloud before generating" once its labels outweigh the prior (default config)."""
