@@ -26,7 +26,6 @@ from edge.core.protocols import (
     UplinkDone,
 )
 from edge.core.query import Query, QueryStyle
-from edge.core.relation import relation_text
 from edge.pipeline.audit import AuditReport
 from edge.pipeline.cascade import Cascade
 from edge.pipeline.decision import effective_threshold
@@ -36,12 +35,6 @@ from edge.pipeline.share import ShareReport
 from edge.routing.labels import OutcomeLabels
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
-from shared.config import EdgeConfig
-
-
-def route_text(config: EdgeConfig, question: str) -> str:
-    """What the router embeds for a question (see `Cascade.route_vector`)."""
-    return relation_text(question) if config.routing.relation_only else question
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,7 @@ class LabeledRuns:
         """The questions as the router compares them (their relation, when configured); None without an embedder."""
         if self.embedder is None:
             return None
-        return await self.embedder.embed_many([route_text(self._parts.cascade.config, q) for q in questions])
+        return await self.embedder.embed_many([self._parts.cascade.route_text(q) for q in questions])
 
     async def learn(self, rows: list[tuple[str, np.ndarray, bool, bool]], source: str = "calibration") -> None:
         """Both-sided labels for the router, read by the daemon that serves this data dir."""
@@ -165,7 +158,7 @@ class AppNamespace:
             return None
         if self._embedder is None:
             raise LookupError("feedback needs the router or the semantic cache enabled")
-        vector = await self._embedder.embed(route_text(self._parts.cascade.config, served.question))
+        vector = await self._embedder.embed(self._parts.cascade.route_text(served.question))
         edge_side = served.served_by == "edge"  # cache hits and escalations are cloud answers
         await asyncio.to_thread(
             outcomes.add,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edge.confidence.learned import LearnedEstimator, token_features
+from edge.confidence.learned import LearnedEstimator
 from shared.llama_runtime import StepToken
 
 HISTORY = 2000  # labels a refit sees: recent traffic, a bounded fit
@@ -63,9 +63,6 @@ class RefittingLearned:
 
     def upper_bound(self, steps: Sequence[StepToken], max_tokens: int) -> float:
         return self._current.upper_bound(steps, max_tokens)
-
-    def features(self, steps: Sequence[StepToken]) -> np.ndarray:
-        return token_features(steps)
 
     def learn(self, features: np.ndarray, edge_correct: bool, source: str) -> None:
         with self._lock:

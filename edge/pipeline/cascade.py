@@ -131,11 +131,14 @@ class Cascade:
             async for event in events:
                 yield event
 
-    def route_vector(self, text: str, vector: LazyVector) -> LazyVector:
+    def route_text(self, text: str) -> str:
         """What the router compares: the question's relation (`edge.core.relation`), or the question itself."""
-        if not self.config.routing.relation_only:
-            return vector
-        return LazyVector(self.parts.embedder, relation_text(text))
+        return relation_text(text) if self.config.routing.relation_only else text
+
+    def route_vector(self, text: str, vector: LazyVector) -> LazyVector:
+        """The router's vector: `vector` itself unless the router compares relations (`route_text`)."""
+        relations = self.config.routing.relation_only
+        return LazyVector(self.parts.embedder, self.route_text(text)) if relations else vector
 
     async def plan(self, query: Query, vector: LazyVector) -> Plan:
         """The decision for this query, before generating (`vector`: the router's): one call serves, calibrates

@@ -40,23 +40,26 @@ class OutcomeLabels:
         cloud_correct: float | None = None,
     ) -> None:
         embedding = await vector.get()
-        features = token_features(steps) if steps else None
         if embedding is None:  # no embedder runs: nothing could ever find this label
             return
-        await asyncio.to_thread(
-            self._store.add,
-            question=question,
-            embedding=embedding,
-            edge_correct=edge_correct,
-            cloud_correct=cloud_correct,
-            source=source,
-            features=features,
-            edge_model=self._edge_model,
-        )
-        if self._router is not None:
-            await asyncio.to_thread(self._router.learn, embedding, edge_correct, source, cloud_correct)
-        if self._rule is not None and features is not None:
-            await asyncio.to_thread(self._rule.learn, features, edge_correct, source)
+        features = token_features(steps) if steps else None
+
+        def keep() -> None:  # one trip to a worker thread for the store write and both learners
+            self._store.add(
+                question=question,
+                embedding=embedding,
+                edge_correct=edge_correct,
+                cloud_correct=cloud_correct,
+                source=source,
+                features=features,
+                edge_model=self._edge_model,
+            )
+            if self._router is not None:
+                self._router.learn(embedding, edge_correct, source, cloud_correct)
+            if self._rule is not None and features is not None:
+                self._rule.learn(features, edge_correct, source)
+
+        await asyncio.to_thread(keep)
         with self._lock:
             self._counts[source, edge_correct] += 1
 
