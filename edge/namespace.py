@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edge.cache.answer_cache import LayeredAnswerCache
+from edge.cache.hit_bound import HitBoundReport
 from edge.cache.store import SqliteCache
 from edge.core.protocols import (
     FEEDBACK,
-    AnswerCache,
     ConfidenceEstimator,
     Draft,
     Embedder,
@@ -44,7 +45,7 @@ class NamespaceParts:
     cascade: Cascade
     outcomes: OutcomeStore
     store: SqliteCache | None
-    cache: AnswerCache | None
+    cache: LayeredAnswerCache | None
     router: KnnRoutePolicy | None
     labels: OutcomeLabels | None = None
 
@@ -59,6 +60,8 @@ class NamespaceStatus:
     learned: dict[str, dict[str, int]]  # labels observed since start (agreement, audit), per source
     audits: AuditReport | None  # None: no labels are learned, so nothing is audited
     guard: GuardReport | None  # the online guard's judgement of the policy (None: no labels, no guard)
+    cache_bound: HitBoundReport | None = None  # semantic hits' threshold and audited error (None: no cache)
+    cache_audits: AuditReport | None = None  # audits of semantic hits (None: no cache)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class LabeledRuns:
 
     async def draft(self, query: Query, context: list[tuple[str, str]] | None = None) -> Draft:
         """The edge's whole answer with every per-token signal: no cache, no early stop, no cloud."""
-        return await self._parts.cascade.local_draft(query, context)
+        return await self._parts.cascade.parts.generator.generate(query, context)
 
     async def expert_for(self, text: str) -> ExpertChoice | None:
         return await self._parts.cascade.expert_for(text)
@@ -183,7 +186,11 @@ class AppNamespace:
         teacher = cascade.teacher
         audits = teacher.auditor.sampler.report() if teacher is not None else None
         guard = teacher.guard.report() if teacher is not None else None
-        return NamespaceStatus(self.name, entries, share, threshold, router_labels, learned, audits, guard)
+        bound = self._parts.cache.bound() if self._parts.cache is not None else None
+        hit_audits = cascade.cache_audits.report() if self._parts.cache is not None else None
+        return NamespaceStatus(
+            self.name, entries, share, threshold, router_labels, learned, audits, guard, bound, hit_audits
+        )
 
     async def close(self) -> None:
         """Cancels this app's background work (audits)."""

@@ -1,6 +1,9 @@
 """The answer cache as the cascade sees it: an exact store and a semantic index behind one facade.
 
-Every write goes to both, and every eviction of the store leaves the index, so the two never disagree.
+Every write goes to both, and every eviction of the store leaves the index, so the two never disagree. A semantic
+hit must pass the contrast guard (`edge.cache.contrasts`) and the thresholds audits have learned
+(`edge.cache.hit_bound`); an audited hit the cloud answers differently tightens its entry and caches the fresh
+answer under the question that was asked.
 """
 
 from __future__ import annotations
@@ -9,13 +12,16 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 
-from edge.cache.entities import same_entities
+from edge.cache.contrasts import same_question
+from edge.cache.hit_bound import AuditedHit, HitBoundReport, HitThresholds
 from edge.cache.store import CachedAnswer, CacheStore
 from edge.cache.vector_index import VectorIndex
+from edge.core.answers import draft_agrees
 from edge.core.keys import normalize_text
 from edge.core.protocols import CacheHit, LazyVector
 from edge.core.query import Query
 from shared.config import CacheConfig
+from shared.types import GenerationResult
 
 
 class LayeredAnswerCache:
@@ -26,12 +32,13 @@ class LayeredAnswerCache:
         store: CacheStore,
         index: VectorIndex | None,
         config: CacheConfig,
-        guard: Callable[[str, str], bool] = same_entities,
+        guard: Callable[[str, str], bool] = same_question,
     ) -> None:
         self.exact = store
         self.index = index
         self.config = config
         self.guard = guard
+        self.thresholds = HitThresholds(config.semantic_threshold, config.max_error, store.audited_hits())
         if index is not None:
             for key, vector in store.embeddings():
                 index.add(key, vector)
@@ -42,15 +49,36 @@ class LayeredAnswerCache:
         if self.index is None or not self.config.semantic or (embedding := await vector.get()) is None:
             return None
         for key, similarity in self.index.search(embedding):
-            if similarity < self.config.semantic_threshold:
+            if similarity < self.thresholds.threshold:
                 break
+            if similarity < self.thresholds.for_entry(key):  # an audit found this entry wrong this far out
+                continue
             # Peek first: a candidate the guard rejects is neither a hit nor a recent use.
             candidate = await asyncio.to_thread(self.exact.peek, key)
             if candidate is None or not self._matches(query, candidate):
                 continue
             if (hit := await asyncio.to_thread(self.exact.get, key)) is not None:
-                return CacheHit(hit.answer, hit.model, similarity)
+                return CacheHit(hit.answer, hit.model, similarity, key)
         return None
+
+    async def audited(self, query: Query, hit: CacheHit, fresh: GenerationResult, vector: LazyVector) -> bool | None:
+        """The cloud's fresh answer to a question a semantic hit answered: whether the two agree (None: cannot
+        tell). A disagreement tightens the entry and caches the fresh answer under the question asked."""
+        if hit.similarity is None or hit.key is None:
+            return None
+        agrees = draft_agrees(hit.answer, fresh.text, complete=True)
+        if agrees is None:
+            return None
+        audited = AuditedHit(hit.key, hit.similarity, agrees)
+        self.thresholds.record(audited)
+        await asyncio.to_thread(self.exact.add_audited_hit, audited)
+        if not agrees and fresh.cache.cacheable:
+            ttl = min(fresh.cache.ttl_seconds, self.config.max_ttl_s)
+            await self.store(query, answer=fresh.text, model=fresh.model, ttl_s=ttl, meta={}, vector=vector)
+        return agrees
+
+    def bound(self) -> HitBoundReport:
+        return self.thresholds.report()
 
     def _matches(self, query: Query, candidate: CachedAnswer) -> bool:
         if candidate.meta.get("params") != query.params_key:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from edge.cache.hit_bound import AuditedHit
 from edge.sqlite_db import StorageReport, open_db
 
 _SCHEMA = """
@@ -29,6 +30,12 @@ CREATE TABLE IF NOT EXISTS answers (
     embedding BLOB
 );
 CREATE INDEX IF NOT EXISTS answers_last_used ON answers(last_used);
+CREATE TABLE IF NOT EXISTS audited_hits (
+    key TEXT NOT NULL,
+    similarity REAL NOT NULL,
+    agrees INTEGER NOT NULL,
+    at REAL NOT NULL
+);
 """
 
 
@@ -75,6 +82,10 @@ class CacheStore(Protocol):
     def embeddings(self) -> list[tuple[str, np.ndarray]]: ...
 
     def stats(self) -> CacheStats: ...
+
+    def add_audited_hit(self, hit: AuditedHit) -> None: ...
+
+    def audited_hits(self) -> list[AuditedHit]: ...
 
     def clear(self) -> int: ...
 
@@ -176,6 +187,18 @@ class SqliteCache:
             entries, hits = self._db.execute("SELECT COUNT(*), COALESCE(SUM(hits), 0) FROM answers").fetchone()
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
         return CacheStats(entries=entries, hits=hits, path=str(self.path), size_bytes=size)
+
+    def add_audited_hit(self, hit: AuditedHit) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO audited_hits VALUES (?, ?, ?, ?)", (hit.key, hit.similarity, hit.agrees, self._clock())
+            )
+
+    def audited_hits(self) -> list[AuditedHit]:
+        """Every semantic hit audited so far: the thresholds are learned again from them at start."""
+        with self._lock:
+            rows = self._db.execute("SELECT key, similarity, agrees FROM audited_hits ORDER BY rowid").fetchall()
+        return [AuditedHit(key, similarity, bool(agrees)) for key, similarity, agrees in rows]
 
     def clear(self) -> int:
         with self._lock:

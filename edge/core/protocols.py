@@ -109,12 +109,17 @@ class CacheHit:
     answer: str
     model: str
     similarity: float | None = None  # None for an exact hit
+    key: str | None = None  # the entry a semantic hit served
 
 
 class AnswerCache(Protocol):
     """Exact and semantic lookups behind one facade; `store` writes both indexes."""
 
     async def lookup(self, query: Query, vector: LazyVector) -> CacheHit | None: ...
+
+    async def audited(self, query: Query, hit: CacheHit, fresh: GenerationResult, vector: LazyVector) -> bool | None:
+        """The cloud's fresh answer to an audited semantic hit: whether they agree (None: cannot tell)."""
+        ...
 
     async def store(
         self, query: Query, *, answer: str, model: str, ttl_s: float, meta: dict, vector: LazyVector

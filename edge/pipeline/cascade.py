@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from edge.core.protocols import (
     AnswerCache,
     ConfidenceEstimator,
-    Draft,
     Embedder,
     ExpertChoice,
     ExpertPolicy,
@@ -32,6 +31,7 @@ from edge.core.protocols import (
 )
 from edge.core.query import Query, QueryStyle
 from edge.core.relation import relation_text
+from edge.pipeline.cache_audit import CacheHitAudits
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
 from edge.pipeline.guard import CoinPlan
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
@@ -76,6 +76,7 @@ class Cascade:
         c = config.confidence
         self.share = ShareTracker(c.target_cloud_share, c.share_window, c.share_step)
         self.teacher = None if parts.labels is None else Teacher(parts.labels, parts.uplink, config)
+        self.cache_audits = CacheHitAudits(parts.uplink, config.cache)
 
     @property
     def cloud_available(self) -> bool:
@@ -100,10 +101,10 @@ class Cascade:
         request_id_var.set(query.request_id)
         tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)
         vector = LazyVector(self.parts.embedder, query.text)
-        cache = self.parts.cache
         # A forced route is the caller's choice of side: "cloud" asks the cloud now, "edge" the local model.
-        hit = await cache.lookup(query, vector) if cache is not None and query.policy.route == "auto" else None
-        if hit is not None:
+        cache = self.parts.cache if query.policy.route == "auto" else None
+        if cache is not None and (hit := await cache.lookup(query, vector)) is not None:
+            self.cache_audits.served(cache, query, hit, lambda: self._request(query, None), vector)
             async for event in self._emit_whole(tally, lambda: tally.cache_hit(hit.answer, hit.model, hit.similarity)):
                 yield event
             return
@@ -137,8 +138,7 @@ class Cascade:
 
     def route_vector(self, text: str, vector: LazyVector) -> LazyVector:
         """The router's vector: `vector` itself unless the router compares relations (`route_text`)."""
-        relations = self.config.routing.relation_only
-        return LazyVector(self.parts.embedder, self.route_text(text)) if relations else vector
+        return LazyVector(self.parts.embedder, self.route_text(text)) if self.config.routing.relation_only else vector
 
     async def plan(self, query: Query, vector: LazyVector) -> Plan:
         """The decision for this query, before generating (`vector`: the router's): one call serves, calibrates
@@ -288,12 +288,9 @@ class Cascade:
 
     async def aclose(self) -> None:
         """Cancels the audits still running."""
-        if self.teacher is not None:
-            await self.teacher.aclose()
-
-    async def local_draft(self, query: Query, context: list[tuple[str, str]] | None = None) -> Draft:
-        """The edge's whole answer with every per-token signal: no cache, no early stop, no cloud."""
-        return await self.parts.generator.generate(query, context)
+        for audits in (self.teacher, self.cache_audits):
+            if audits is not None:
+                await audits.aclose()
 
     async def context_for(self, query: Query) -> list[tuple[str, str]] | None:
         """The cached pairs the served cascade would show the edge for this query (cache as context)."""

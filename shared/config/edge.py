@@ -114,9 +114,24 @@ class CacheConfig(Section):
     max_entries: int = Field(10_000, ge=1, description="Beyond this, least recently used answers go.")
     max_ttl_s: int = Field(7 * 24 * 3600, ge=1, description="Upper bound on the TTL the cloud suggests.")
     semantic: bool = Field(
-        True, description="On an exact miss, serve the nearest cached answer of a paraphrase (same entities)."
+        True,
+        description="On an exact miss, serve the nearest cached answer of a paraphrase: the same entities, and no "
+        "contrast the guard sees (negation, another unit or noun, direction, ordinal, quantifier, operand order).",
     )
-    semantic_threshold: float = Field(0.9, gt=0, le=1, description="Cosine similarity a semantic hit needs.")
+    semantic_threshold: float = Field(
+        0.9, gt=0, le=1, description="Cosine similarity a semantic hit needs (the floor: audits only raise it)."
+    )
+    max_error: float = Field(
+        0.01,
+        gt=0,
+        lt=1,
+        description="Share of semantic hits allowed to be wrong: audited wrong hits raise the threshold (globally and "
+        "for the entry) until the audited error above it is estimated below this.",
+    )
+    audit_rate: float = Field(
+        0.05, ge=0, le=1, description="Share of semantic hits re-asked of the cloud in the background (0: none)."
+    )
+    audit_per_hour: int = Field(30, ge=0, description="At most this many cache-hit audits in any sliding hour.")
     embed_threads: int = Field(2, ge=1, description="onnxruntime threads for the sentence embedder.")
     as_context: bool = Field(
         False, description="Show the edge model the closest cached cloud Q/A pairs as extra few-shot examples."

@@ -52,6 +52,12 @@ def _namespace_json(status: NamespaceStatus) -> dict:
         "audits": asdict(status.audits) if status.audits is not None else None,
         "guard": asdict(status.guard) if status.guard is not None else None,
         "cache_entries": status.cache_entries,
+        "cache_hits": None
+        if status.cache_bound is None
+        else {
+            "bound": asdict(status.cache_bound),
+            "audits": asdict(status.cache_audits) if status.cache_audits else None,
+        },
     }
 
 

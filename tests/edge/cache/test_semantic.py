@@ -46,7 +46,7 @@ async def test_paraphrases_are_closer_than_contrasts(embedder):
 
 def layered(tmp_path, embedder, **config) -> tuple[LayeredAnswerCache, SqliteCache]:
     store = SqliteCache(tmp_path / "c.sqlite", max_entries=config.pop("max_entries", 100))
-    cache = LayeredAnswerCache(store, VectorIndex(embedder.dim), CacheConfig(semantic_threshold=0.85, **config))
+    cache = LayeredAnswerCache(store, VectorIndex(embedder.dim), CacheConfig(**{"semantic_threshold": 0.85, **config}))
     return cache, store
 
 
@@ -122,3 +122,48 @@ def test_vector_index_adds_in_amortized_constant_time():
         index.add(str(i), np.ones(8, dtype=np.float32))
         grows += index.capacity != before
     assert grows == 10, "log2(1000) reallocations, not 1000"
+
+
+async def test_every_contrast_class_is_refused_and_every_paraphrase_served(tmp_path, embedder):
+    """With the real embedder, at a threshold similarity alone would serve most contrasts at."""
+    from tests.edge.cache.test_contrasts import CASES
+
+    cache, store = layered(tmp_path, embedder, semantic_threshold=0.75, max_entries=1000)
+    for i, (_, cached, _, _) in enumerate(CASES):
+        query = Query(question=cached)
+        await cache.store(query, answer=f"a{i}", model="m", ttl_s=60, meta={}, vector=LazyVector(embedder, query.text))
+    plain = LayeredAnswerCache(store, VectorIndex(embedder.dim), cache.config, guard=lambda a, b: True)
+
+    async def served(c: LayeredAnswerCache, text: str) -> str | None:
+        hit = await c.lookup(Query(question=text), LazyVector(embedder, text))
+        return None if hit is None else hit.answer
+
+    for i, (kind, _, other, paraphrase) in enumerate(CASES):
+        assert await served(cache, other) is None, f"{kind}: {other!r}"
+        assert await served(cache, paraphrase) == f"a{i}", f"{kind}: {paraphrase!r}"
+    wrong_without_guard = [kind for kind, _, other, _ in CASES if await served(plain, other) is not None]
+    assert len(wrong_without_guard) >= len(CASES) // 2, "similarity alone would have served these"
+    store.close()
+
+
+async def test_an_audited_wrong_hit_tightens_its_entry_and_survives_a_restart(tmp_path, embedder):
+    from tests.edge.pipeline.fakes import cloud_result
+
+    cache, store = layered(tmp_path, embedder)
+    tomato = Query(question="Is a tomato a fruit?")
+    await cache.store(tomato, answer="Yes", model="m", ttl_s=60, meta={}, vector=LazyVector(embedder, tomato.text))
+    asked = Query(question="Is the tomato a fruit?")
+    hit = await cache.lookup(asked, LazyVector(embedder, asked.text))
+    assert hit is not None and hit.key == tomato.key and hit.similarity is not None
+    fresh = cloud_result(["No"])
+    assert await cache.audited(asked, hit, fresh, LazyVector(embedder, asked.text)) is False
+    assert cache.thresholds.for_entry(tomato.key) > hit.similarity, "the entry is never again served this far out"
+    again = await cache.lookup(asked, LazyVector(embedder, asked.text))
+    assert again is not None and again.answer == "No" and again.similarity is None, "the fresh answer, exact"
+    store.close()
+
+    reopened = SqliteCache(tmp_path / "c.sqlite")
+    restarted = LayeredAnswerCache(reopened, VectorIndex(embedder.dim), CacheConfig(semantic_threshold=0.85))
+    assert restarted.thresholds.for_entry(tomato.key) > hit.similarity
+    assert restarted.bound().audited == 1 and restarted.bound().wrong == 1
+    reopened.close()

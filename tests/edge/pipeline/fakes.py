@@ -85,6 +85,9 @@ class DictCache:
     async def context_for(self, query: Query, vector: LazyVector) -> list[tuple[str, str]]:
         return []
 
+    async def audited(self, query: Query, hit: CacheHit, fresh: GenerationResult, vector: LazyVector) -> bool | None:
+        return None  # exact hits only: never audited
+
 
 class FixedRouter:
     """Advice by question: a bare score (exactly known) or a RouterAdvice with bounds."""
@@ -130,17 +133,22 @@ class ScriptedUplink:
             self.cancelled += not finished
 
     def _result(self, request: GenerationRequest) -> GenerationResult:
-        return GenerationResult(
-            request_id=request.request_id,
-            text="".join(self.words),
-            tokens=(),
-            finish_reason=FinishReason.STOP,
-            model="cloud-model",
-            prompt_tokens=7,
-            completion_tokens=len(self.words),
-            timings=ServerTimings(0.0, 1.0, 2.0),
-            cache=CacheHint(True, 3600),
-        )
+        return cloud_result(self.words, request.request_id)
+
+
+def cloud_result(words: list[str], request_id: str = "r") -> GenerationResult:
+    """A cacheable cloud answer made of `words`."""
+    return GenerationResult(
+        request_id=request_id,
+        text="".join(words),
+        tokens=(),
+        finish_reason=FinishReason.STOP,
+        model="cloud-model",
+        prompt_tokens=7,
+        completion_tokens=len(words),
+        timings=ServerTimings(0.0, 1.0, 2.0),
+        cache=CacheHint(True, 3600),
+    )
 
 
 class ListLabels:

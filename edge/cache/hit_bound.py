@@ -1,0 +1,129 @@
+"""Similarity thresholds learned from audited semantic hits, so that a wrong cached answer stays rare.
+
+vCache's idea in a simple form. Every audited hit says whether the cached answer was right at the similarity it was
+served at. Per entry: a hit found wrong at similarity s means that entry is never again served below s (the
+question that was asked gets its own entry with the fresh answer). Globally: the threshold is the lowest one, not
+below the configured `semantic_threshold`, at which the error rate of the audited hits above it, shrunk toward
+`max_error` with 1 / `max_error` pseudo-hits (one expected error), is at most `max_error`: one wrong hit lifts it above
+that hit's similarity until about 1 / `max_error` right ones above it say the error is rare anyway.
+The reported bound is the exact (Clopper-Pearson) one-sided 95 % upper bound on the error of hits above the
+threshold in force.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ABOVE = 1e-6  # "never again at or below this similarity"
+
+
+@dataclass(frozen=True)
+class AuditedHit:
+    key: str  # the cached entry that answered
+    similarity: float
+    agrees: bool  # the fresh answer said what the cached one did
+
+
+@dataclass(frozen=True)
+class HitBoundReport:
+    threshold: float  # the global similarity threshold in force
+    max_error: float
+    audited: int  # audited semantic hits
+    wrong: int
+    tightened: int  # entries with their own, higher threshold
+    observed_error: float | None  # wrong / audited among the audited hits above the threshold
+    error_bound: float | None  # 95 % upper bound on the error of hits above the threshold (None: no audits)
+
+
+def binomial_cdf(k: int, n: int, p: float) -> float:
+    if p <= 0.0:
+        return 1.0
+    if p >= 1.0:
+        return 1.0 if k >= n else 0.0
+    log_p, log_q = math.log(p), math.log1p(-p)
+    terms = (
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        for i in range(k + 1)
+    )
+    return min(1.0, sum(math.exp(t) for t in terms))
+
+
+def upper_bound(wrong: int, n: int, confidence: float = 0.95) -> float:
+    """Clopper-Pearson: the largest error rate under which seeing at most `wrong` of `n` is still plausible."""
+    if n == 0:
+        return 1.0
+    if wrong >= n:
+        return 1.0
+    low, high = wrong / n, 1.0
+    for _ in range(60):  # bisection to ~1e-18
+        mid = (low + high) / 2
+        low, high = (mid, high) if binomial_cdf(wrong, n, mid) > 1 - confidence else (low, mid)
+    return high
+
+
+def learned_threshold(hits: Iterable[AuditedHit], floor: float, max_error: float) -> float:
+    """The lowest threshold >= floor whose shrunk error estimate is at most `max_error` (above 1: none is)."""
+    prior_hits = 1.0 / max_error
+    ordered = sorted(hits, key=lambda h: h.similarity)
+    candidates = [floor, *sorted({h.similarity + ABOVE for h in ordered if not h.agrees and h.similarity >= floor})]
+    for threshold in candidates:
+        above = [h for h in ordered if h.similarity >= threshold]
+        wrong = sum(not h.agrees for h in above)
+        if (wrong + max_error * prior_hits) / (len(above) + prior_hits) <= max_error:
+            return threshold
+    return 1.0 + ABOVE
+
+
+class HitThresholds:
+    """The thresholds in force, from every audited hit so far; thread-safe (lookups run in worker threads)."""
+
+    def __init__(self, floor: float, max_error: float, hits: Iterable[AuditedHit] = ()) -> None:
+        self.floor = floor
+        self.max_error = max_error
+        self._lock = threading.Lock()
+        self._hits: list[AuditedHit] = []
+        self._entry: dict[str, float] = {}
+        self._global = floor
+        for hit in hits:
+            self._add(hit)
+        self._refit()
+
+    def _add(self, hit: AuditedHit) -> None:
+        self._hits.append(hit)
+        if not hit.agrees:
+            self._entry[hit.key] = max(self._entry.get(hit.key, 0.0), hit.similarity + ABOVE)
+
+    def _refit(self) -> None:
+        self._global = learned_threshold(self._hits, self.floor, self.max_error)
+
+    def record(self, hit: AuditedHit) -> None:
+        with self._lock:
+            self._add(hit)
+            self._refit()
+
+    @property
+    def threshold(self) -> float:
+        """Below this no entry is served (search stops there)."""
+        with self._lock:
+            return self._global
+
+    def for_entry(self, key: str) -> float:
+        with self._lock:
+            return max(self._global, self._entry.get(key, 0.0))
+
+    def report(self) -> HitBoundReport:
+        with self._lock:
+            above = [h for h in self._hits if h.similarity >= self._global]
+            wrong = sum(not h.agrees for h in above)
+            return HitBoundReport(
+                threshold=self._global,
+                max_error=self.max_error,
+                audited=len(self._hits),
+                wrong=sum(not h.agrees for h in self._hits),
+                tightened=len(self._entry),
+                observed_error=wrong / len(above) if above else None,
+                error_bound=upper_bound(wrong, len(above)) if above else None,
+            )
