@@ -12,6 +12,8 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 
+import numpy as np
+
 from edge.cache.contrasts import same_question
 from edge.cache.hit_bound import AuditedHit, HitBoundReport, HitThresholds
 from edge.cache.store import CachedAnswer, CacheStore
@@ -48,16 +50,21 @@ class LayeredAnswerCache:
             return CacheHit(hit.answer, hit.model)
         if self.index is None or not self.config.semantic or (embedding := await vector.get()) is None:
             return None
-        for key, similarity in self.index.search(embedding):
+        return await asyncio.to_thread(self._semantic, self.index, query, embedding)
+
+    def _semantic(self, index: VectorIndex, query: Query, embedding: np.ndarray) -> CacheHit | None:
+        """The nearest cached answer the thresholds and the guard accept (one worker-thread trip: search, guard and
+        SQLite together)."""
+        for key, similarity in index.search(embedding):
             if similarity < self.thresholds.threshold:
                 break
             if similarity < self.thresholds.for_entry(key):  # an audit found this entry wrong this far out
                 continue
             # Peek first: a candidate the guard rejects is neither a hit nor a recent use.
-            candidate = await asyncio.to_thread(self.exact.peek, key)
+            candidate = self.exact.peek(key)
             if candidate is None or not self._matches(query, candidate):
                 continue
-            if (hit := await asyncio.to_thread(self.exact.get, key)) is not None:
+            if (hit := self.exact.get(key)) is not None:
                 return CacheHit(hit.answer, hit.model, similarity, key)
         return None
 

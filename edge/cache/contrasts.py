@@ -9,8 +9,8 @@ leave out (articles, auxiliaries, polite fillers, place prepositions):
 - a word only one side has is an elaboration ("capital city") unless it changes meaning by its kind: negation,
   quantifier, ordinal, superlative or comparative, direction;
 - the words both share must come in the same order, but for one phrase moved ("France's capital"): two words that
-  change places swap what is asked ("centimeters in 9 meters" / "meters in 9 centimeters"); around an operator
-  whose operands do not commute (minus, divided, to, from, than, ...) the operands must be the same and in order.
+  change places swap what is asked ("centimeters in 9 meters" / "meters in 9 centimeters"); operands that swap sides
+  of an operator that does not commute (minus, divided, to, from, than, ...) ask the other question.
   Swapped operands of "plus" or "times" are refused too: a lost hit, never a wrong one.
 A refused paraphrase costs one cache hit; a wrong hit serves a wrong answer, so the rules err towards refusing.
 """
@@ -156,9 +156,8 @@ def contrast(a: str, b: str) -> Contrast | None:
     ops_a, ops_b = _operands(words_a), _operands(words_b)
     shared = {op for op, _, _ in ops_a} & {op for op, _, _ in ops_b}
     for op in sorted(shared):
-        sides_a = [(x, y) for o, x, y in ops_a if o == op]
-        sides_b = [(x, y) for o, x, y in ops_b if o == op]
-        if sides_a != sides_b:
+        sides_b = {(x, y) for o, x, y in ops_b if o == op}
+        if any(x != y and (y, x) in sides_b for o, x, y in ops_a if o == op):
             return Contrast("operand order", (op,))
     if _moves(words_a, words_b) >= 2:
         return Contrast("words changed places", tuple(sorted(content_a & content_b)))

@@ -60,5 +60,6 @@ class VectorIndex:
             if not n:
                 return []
             sims = self._buffer[:n] @ vector
-            top = np.argsort(-sims)[:k]
+            top = np.argpartition(-sims, k - 1)[:k] if n > k else np.arange(n)  # O(n), not a full sort
+            top = top[np.argsort(-sims[top])]
             return [(self._keys[i], float(sims[i])) for i in top]
