@@ -199,12 +199,9 @@ def test_semantic_cache_benchmark(tmp_path):
     out = tmp_path / "semantic.json"
     run("benchmarks.semantic_cache", "--n", "2", "--entries", "300", "--lookups", "20", "--out", str(out))
     data = json.loads(out.read_text())
-    classes = data["classes"]
-    for name in ("guarded", "entities_only", "similarity_only"):
-        assert 0.0 <= classes[name]["false_hit_rate"] <= 1.0 and 0.0 <= classes[name]["paraphrase_hit_rate"] <= 1.0
-    assert classes["guarded"]["false_hit_rate"] < classes["similarity_only"]["false_hit_rate"]
+    classes, stream = data["classes"], data["audits"]["similarity_only, audits 0.05"]
+    assert classes["guarded"]["false_hit_rate"] < classes["similarity_only"]["false_hit_rate"] <= 1.0
     assert set(classes["guarded"]["per_class"]) >= {"negation", "operand order", "reversed conversion", "unit"}
-    stream = data["audits"]["similarity_only, audits 0.05"]
     assert stream["curve"] and stream["bound"]["audited"] >= stream["curve"][-1]["audited"] > 0
     assert data["latency"]["entries"] == 300 and finite(*data["latency"].values())
 
