@@ -20,7 +20,7 @@ from shared.logging_setup import request_id_var
 from shared.rpc import inference_pb2 as pb
 from shared.rpc import inference_pb2_grpc
 from shared.types import FinishReason, GenerationChunk, GenerationRequest
-from shared.wire import FINISH_TO_PB, delta_to_proto
+from shared.wire import FINISH_TO_PB, delta_to_proto, verification_to_proto
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         first_token_at: float | None = None
         last: GenerationChunk | None = None
         async for chunk in self._backend.generate(req):
-            if first_token_at is None and chunk.completion_tokens:
+            if first_token_at is None and (chunk.completion_tokens or chunk.text):  # a verified prefix is text
                 first_token_at = time.perf_counter()
             if chunk.text or chunk.tokens:
                 yield delta_to_proto(chunk)
@@ -115,6 +115,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                 ),
                 cache=pb.CacheHint(cacheable=cacheable, ttl_seconds=ttl_s if cacheable else 0),
                 replica=last.replica,
+                verification=verification_to_proto(last.verification) if last.verification else None,
             )
         )
 

@@ -17,7 +17,8 @@ from shared.errors import InvalidRequest, Unimplemented
 from shared.prompts import PromptStyle, render_question
 from shared.rpc import inference_pb2 as pb
 from shared.text_checks import MAX_STOP_CHARS, text_problem
-from shared.types import ChatMessage, EdgeContext, GenerationRequest, SamplingParams
+from shared.types import ChatMessage, DraftVerification, EdgeContext, GenerationRequest, SamplingParams, VerifyMode
+from shared.wire import verify_from_proto
 
 CHAT_ROLES = frozenset({"system", "user", "assistant"})
 MAX_STOP_STRINGS = 8
@@ -130,6 +131,17 @@ def _edge_context(msg: pb.GenerateRequest) -> EdgeContext | None:
     return EdgeContext(draft, confidence, e.estimator, e.edge_model)
 
 
+def _verify(msg: pb.GenerateRequest) -> DraftVerification | None:
+    verify = verify_from_proto(msg)
+    if verify is None:
+        return None
+    if not msg.edge_context.draft_answer:
+        raise InvalidRequest("verify_draft needs edge_context.draft_answer: the draft to verify")
+    if verify.mode == VerifyMode.LENIENT:
+        _finite("verify_draft.alpha", verify.alpha, 0.0, 1.0, low_open=True)
+    return verify
+
+
 def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> GenerationRequest:
     unknown = _unknown_field_numbers(msg)
     if unknown:
@@ -168,4 +180,5 @@ def parse_generate_request(msg: pb.GenerateRequest, limits: RequestLimits) -> Ge
         top_logprobs=top_logprobs,
         edge_context=_edge_context(msg),
         expert=msg.expert,
+        verify=_verify(msg),
     )

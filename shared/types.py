@@ -39,6 +39,30 @@ class EdgeContext:
     edge_model: str = ""
 
 
+class VerifyMode(enum.StrEnum):
+    """How the cloud treats the edge's draft (proto DraftVerification.Mode)."""
+
+    OFF = "off"
+    EXACT = "exact"  # keep the draft's prefix that is the cloud's own greedy answer: lossless
+    LENIENT = "lenient"  # keep draft tokens the cloud finds at least `alpha` times as likely as its top token
+
+
+@dataclass(frozen=True)
+class DraftVerification:
+    mode: VerifyMode = VerifyMode.OFF
+    alpha: float = 0.3  # LENIENT only
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """How the draft fared, in the cloud's tokens: accepted ones were not generated again."""
+
+    mode: VerifyMode
+    draft_tokens: int
+    accepted_tokens: int
+    stopped: str  # why verification stopped: the first token the cloud would not have chosen, the end, ...
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """One generation: exactly one of `prompt`, `messages` and `question` is set (a question only on the edge's
@@ -52,6 +76,7 @@ class GenerationRequest:
     edge_context: EdgeContext | None = None
     expert: str = ""  # a memory expert (LoRA adapter) the cloud serves; empty: the base model
     question: str | None = None
+    verify: DraftVerification | None = None  # verify edge_context.draft_answer instead of generating it again
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,7 @@ class GenerationChunk:
     completion_tokens: int = 0
     queue_ms: float | None = None  # time the engine held the request before working on it, if known
     replica: str = ""  # the engine replica that produced it (Ray backend)
+    verification: VerificationReport | None = None  # on the last chunk, when the request verified a draft
 
 
 @dataclass(frozen=True)
@@ -111,6 +137,7 @@ class GenerationResult:
     client_latency_ms: float = 0.0
     client_ttft_ms: float = 0.0
     replica: str = ""  # the cloud engine replica that served it, when the cloud runs several
+    verification: VerificationReport | None = None  # when the request verified a draft
 
 
 @dataclass(frozen=True)

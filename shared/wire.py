@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.rpc import inference_pb2 as pb
 from shared.types import (
     CacheHint,
+    DraftVerification,
     ExpertInfo,
     FinishReason,
     GenerationChunk,
@@ -13,6 +14,8 @@ from shared.types import (
     ServerTimings,
     TokenLogprob,
     TopLogprob,
+    VerificationReport,
+    VerifyMode,
 )
 
 FINISH_TO_PB = {
@@ -21,6 +24,12 @@ FINISH_TO_PB = {
     FinishReason.ABORT: pb.FINISH_REASON_ABORT,
 }
 FINISH_FROM_PB = {v: k for k, v in FINISH_TO_PB.items()}
+VERIFY_TO_PB = {
+    VerifyMode.OFF: pb.DraftVerification.OFF,
+    VerifyMode.EXACT: pb.DraftVerification.EXACT,
+    VerifyMode.LENIENT: pb.DraftVerification.LENIENT,
+}
+VERIFY_FROM_PB = {v: k for k, v in VERIFY_TO_PB.items()}
 
 
 def request_to_proto(req: GenerationRequest, model: str = "") -> pb.GenerateRequest:
@@ -46,7 +55,29 @@ def request_to_proto(req: GenerationRequest, model: str = "") -> pb.GenerateRequ
                 draft_answer=e.draft_answer, confidence=e.confidence, estimator=e.estimator, edge_model=e.edge_model
             )
         )
+    if req.verify is not None and req.verify.mode != VerifyMode.OFF:
+        msg.verify_draft.CopyFrom(pb.DraftVerification(mode=VERIFY_TO_PB[req.verify.mode], alpha=req.verify.alpha))
     return msg
+
+
+def verification_to_proto(v: VerificationReport) -> pb.Verification:
+    return pb.Verification(
+        mode=VERIFY_TO_PB[v.mode], draft_tokens=v.draft_tokens, accepted_tokens=v.accepted_tokens, stopped=v.stopped
+    )
+
+
+def verification_from_proto(final: pb.Final) -> VerificationReport | None:
+    if not final.HasField("verification"):
+        return None
+    v = final.verification
+    return VerificationReport(VERIFY_FROM_PB[v.mode], v.draft_tokens, v.accepted_tokens, v.stopped)
+
+
+def verify_from_proto(msg: pb.GenerateRequest) -> DraftVerification | None:
+    """The request's verification, None when off (alpha is checked by the caller)."""
+    if not msg.HasField("verify_draft") or msg.verify_draft.mode == pb.DraftVerification.OFF:
+        return None
+    return DraftVerification(VERIFY_FROM_PB[msg.verify_draft.mode], msg.verify_draft.alpha)
 
 
 def delta_to_proto(chunk: GenerationChunk) -> pb.GenerateResponse:

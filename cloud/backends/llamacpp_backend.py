@@ -17,7 +17,14 @@ from shared.config import CloudConfig
 from shared.errors import BackendFailure
 from shared.llama_runtime import LlamaCppRunner
 from shared.model_files import model_gguf
-from shared.types import BackendStats, GenerationChunk, GenerationRequest, TokenLogprob
+from shared.types import (
+    BackendStats,
+    GenerationChunk,
+    GenerationRequest,
+    TokenLogprob,
+    VerificationReport,
+    VerifyMode,
+)
 
 
 class LlamaCppBackend:
@@ -66,6 +73,7 @@ class LlamaCppBackend:
                         prompt_tokens=len(prompt_ids),
                         completion_tokens=completion,
                         queue_ms=(started[0] - queued_at) * 1000,
+                        verification=_not_verified(request) if step.finish_reason else None,
                     )
         finally:
             self._in_flight -= 1
@@ -80,3 +88,10 @@ class LlamaCppBackend:
         if self._runner is not None:
             self._runner.close()
             self._runner = None
+
+
+def _not_verified(request: GenerationRequest) -> VerificationReport | None:
+    """A draft to verify is answered as if unverified, and says so (llama.cpp gives no prompt log-probs here)."""
+    if request.verify is None or request.verify.mode == VerifyMode.OFF:
+        return None
+    return VerificationReport(request.verify.mode, 0, 0, "not verified: the llama.cpp backend does not verify drafts")

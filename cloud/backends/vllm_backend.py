@@ -6,22 +6,27 @@ import asyncio
 import logging
 import os
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cloud.backends.base import EngineDescription, check_fits_context, strip_double_bos
 from cloud.backends.dtype import engine_dtype
+from cloud.backends.vllm_verify import accepted_prefix, draft_for_prompt, kept_logprobs, report, without_stops
 from cloud.experts.serving import expert_info, resolve_experts
 from cloud.model_prep import is_ready, model_dir
 from shared.config import CloudConfig
 from shared.errors import BackendFailure, InvalidConfig, ModelNotReady
 from shared.types import (
     BackendStats,
+    DraftVerification,
     FinishReason,
     GenerationChunk,
     GenerationRequest,
     TokenLogprob,
     TopLogprob,
+    VerifyMode,
 )
 
 log = logging.getLogger(__name__)
@@ -124,16 +129,30 @@ class VllmBackend:
         return strip_double_bos(tok.encode(text), tok.bos_token_id)
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
-        from vllm import SamplingParams
-        from vllm.sampling_params import RequestOutputKind
-
         if self._engine is None:
             raise BackendFailure("engine not started")
         prompt_ids = await asyncio.to_thread(self._encode, request)
+        check_fits_context(len(prompt_ids), request.sampling.max_tokens, self._max_context)
+        lora = self._loras.get(request.expert) if request.expert else None
+        draft = request.edge_context.draft_answer if request.edge_context is not None else ""
+        if request.verify is not None and request.verify.mode != VerifyMode.OFF and draft:
+            stream = self._verified(request, request.verify, prompt_ids, lora, draft)
+        else:
+            stream = self._decode(request, prompt_ids, lora, request.sampling.max_tokens)
+        # Closing this generator closes vLLM's, whose handler aborts the request in the engine.
+        async with aclosing(stream):
+            async for chunk in stream:
+                yield chunk
+
+    async def _decode(
+        self, request: GenerationRequest, prompt_ids: list[int], lora: Any, max_tokens: int
+    ) -> AsyncGenerator[GenerationChunk, None]:
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
+
         s = request.sampling
-        check_fits_context(len(prompt_ids), s.max_tokens, self._max_context)
         params = SamplingParams(
-            max_tokens=s.max_tokens,
+            max_tokens=max_tokens,
             temperature=s.temperature,
             top_p=s.top_p,
             stop=list(s.stop) or None,
@@ -141,10 +160,8 @@ class VllmBackend:
             logprobs=request.top_logprobs,
             output_kind=RequestOutputKind.DELTA,
         )
-        lora = self._loras.get(request.expert) if request.expert else None
         completion_tokens = 0
         queue_ms: float | None = None
-        # Cancelling this generator cancels vLLM's, whose handler aborts the request in the engine.
         async for out in self._engine.generate(
             {"prompt_token_ids": prompt_ids}, params, request_id=request.request_id, lora_request=lora
         ):
@@ -160,6 +177,59 @@ class VllmBackend:
                 completion_tokens=completion_tokens,
                 queue_ms=queue_ms,
             )
+
+    async def _verified(
+        self, request: GenerationRequest, verify: DraftVerification, prompt_ids: list[int], lora: Any, draft: str
+    ) -> AsyncGenerator[GenerationChunk, None]:
+        """Scores the draft in one prefill, streams the accepted prefix as one delta, generates the rest from it;
+        usage counts the scored draft as input and only generated tokens as output."""
+        from vllm import SamplingParams
+        from vllm.sampling_params import RequestOutputKind
+
+        s, tok = request.sampling, self._tokenizer
+        text = draft_for_prompt(await asyncio.to_thread(tok.decode, prompt_ids[-4:]), draft)
+        draft_ids = (await asyncio.to_thread(tok.encode, text, add_special_tokens=False))[: s.max_tokens]
+        why = "exact verification needs temperature 0" if verify.mode == VerifyMode.EXACT and s.temperature > 0 else ""
+        if why or not draft_ids:
+            why = f"not verified: {why or 'the draft is empty'}"
+            async for chunk in self._decode(request, prompt_ids, lora, s.max_tokens):
+                yield replace(chunk, verification=report(request, 0, 0, why) if chunk.finish_reason else None)
+            return
+        check_fits_context(len(prompt_ids) + len(draft_ids), 1, self._max_context)
+        params = SamplingParams(
+            max_tokens=1,
+            temperature=0.0,
+            stop=list(s.stop) or None,
+            prompt_logprobs=max(1, request.top_logprobs or 0),
+            output_kind=RequestOutputKind.FINAL_ONLY,
+        )
+        scored: Any = None
+        async for out in self._engine.generate(
+            {"prompt_token_ids": prompt_ids + draft_ids},
+            params,
+            request_id=f"{request.request_id}:verify",
+            lora_request=lora,
+        ):
+            scored = out
+        positions = scored.prompt_logprobs[len(prompt_ids) :]
+        verdict = accepted_prefix(positions, draft_ids, verify)
+        kept = await asyncio.to_thread(without_stops, tok, draft_ids[: verdict.kept], s.stop)
+        stopped = verdict.stopped if kept == verdict.kept else f"{verdict.stopped}; kept {kept} before a stop string"
+        verification = report(request, len(draft_ids), kept, stopped)
+        input_tokens = len(prompt_ids) + len(draft_ids)
+        if kept:
+            yield GenerationChunk(
+                text=await asyncio.to_thread(tok.decode, draft_ids[:kept]),
+                tokens=kept_logprobs(positions, draft_ids[:kept], request.top_logprobs),
+                prompt_tokens=input_tokens,
+            )
+        ended = kept == len(draft_ids) and scored.outputs[0].finish_reason == "stop"
+        if ended or kept >= s.max_tokens:
+            finish = FinishReason.STOP if ended else FinishReason.LENGTH
+            yield GenerationChunk("", finish_reason=finish, prompt_tokens=input_tokens, verification=verification)
+            return
+        async for chunk in self._decode(request, prompt_ids + draft_ids[:kept], lora, s.max_tokens - kept):
+            yield replace(chunk, prompt_tokens=input_tokens, verification=verification if chunk.finish_reason else None)
 
     async def check_health(self) -> bool:
         if self._engine is None:

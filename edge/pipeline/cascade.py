@@ -41,7 +41,7 @@ from edge.pipeline.tally import Tally
 from edge.pipeline.teacher import Teacher
 from shared.config import CostConfig, EdgeConfig
 from shared.logging_setup import request_id_var
-from shared.types import EdgeContext, GenerationRequest
+from shared.types import DraftVerification, EdgeContext, GenerationRequest, VerifyMode
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,7 @@ class Cascade:
         self.share = ShareTracker(c.target_cloud_share, c.share_window, c.share_step)
         self.teacher = None if parts.labels is None else Teacher(parts.labels, parts.uplink, config)
         self.cache_audits = CacheHitAudits(parts.uplink, config.cache)
+        self.verify = DraftVerification(VerifyMode(config.uplink.verify_draft), config.uplink.verify_alpha)
 
     @property
     def cloud_available(self) -> bool:
@@ -264,6 +265,7 @@ class Cascade:
             top_logprobs=query.top_logprobs if query.logprobs else (0 if self.teacher is not None else None),
             edge_context=edge_context,
             expert=expert.name if expert else "",
+            verify=self.verify if edge_context is not None and edge_context.draft_answer else None,
         )
 
     async def _remember(self, query: Query, done: UplinkDone, tally: Tally, vector: LazyVector) -> None:

@@ -27,6 +27,9 @@ class Provenance:
     cloud_replica: str | None = None  # the cloud engine replica that answered, when the cloud runs several
     expert: str | None = None  # the cloud memory expert the escalation named (None: the base model)
     expert_similarity: float | None = None  # the routed query's similarity to that expert's nearest fact
+    draft_tokens: int | None = None  # an escalated draft the cloud verified: its length in the cloud's tokens
+    verified_tokens: int | None = None  # of which the cloud kept (not generated again)
+    verification: str | None = None  # why verification stopped
 
     @property
     def degraded(self) -> bool:

@@ -13,7 +13,7 @@ from edge.pipeline.result import CascadeResult, Provenance, ServedBy, Timings, T
 from edge.pipeline.shaping import shape_answer
 from shared.config import CostConfig
 from shared.cost import answer_cost
-from shared.types import GenerationResult, TokenLogprob
+from shared.types import GenerationResult, TokenLogprob, VerificationReport
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ class Tally:
             cloud_replica=r.replica or None,
             cloud=(r.prompt_tokens, r.completion_tokens),
             logprobs=r.tokens,
+            verification=r.verification,
         )
 
     def broken_cloud_answer(self, partial: str, reason: str) -> CascadeResult:
@@ -77,6 +78,7 @@ class Tally:
         cache_similarity: float | None = None,
         cloud: tuple[int, int] = (0, 0),
         logprobs: tuple[TokenLogprob, ...] = (),
+        verification: VerificationReport | None = None,
     ) -> CascadeResult:
         plan, draft = self.plan, self.draft
         if degraded_reason is not None:
@@ -101,6 +103,9 @@ class Tally:
             cloud_replica=cloud_replica,
             expert=self.expert.name or None if self.expert else None,
             expert_similarity=self.expert.similarity if self.expert else None,
+            draft_tokens=verification.draft_tokens if verification else None,
+            verified_tokens=verification.accepted_tokens if verification else None,
+            verification=verification.stopped if verification else None,
         )
         result = CascadeResult(
             request_id=self.query.request_id,

@@ -20,6 +20,7 @@ from shared.wire import (
     request_to_proto,
     timings_from_proto,
     tokens_from_proto,
+    verification_from_proto,
 )
 
 # Retries apply only before response headers arrive, so a started stream is never replayed. Several endpoints
@@ -140,5 +141,6 @@ class StreamAssembler:
             client_latency_ms=(done - self.started) * 1000,
             client_ttft_ms=((self.first_at or done) - self.started) * 1000,
             replica=final.replica,
+            verification=verification_from_proto(final),
         )
         return None

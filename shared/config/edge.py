@@ -260,6 +260,15 @@ class UplinkConfig(Section):
     )
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
+    verify_draft: Literal["off", "exact", "lenient"] = Field(
+        "exact",
+        description="An escalation with a draft asks the cloud to verify it: keep the prefix the cloud agrees with "
+        "and generate only the rest. exact: the answer is the cloud's own greedy answer (temperature 0); lenient: "
+        "keeps draft tokens the cloud finds at least verify_alpha times as likely as its own choice; off.",
+    )
+    verify_alpha: float = Field(
+        0.3, gt=0, le=1, description="lenient verification: how likely, against the cloud's top token, a kept token is."
+    )
 
     @field_validator("address", mode="before")
     @classmethod

@@ -24,15 +24,15 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ashared/rpc/inference.proto\x12\ttandem.v1\",\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"<\n\x10\x43hatConversation\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.tandem.v1.ChatMessage\"\x96\x01\n\x0eSamplingParams\x12\x12\n\nmax_tokens\x18\x01 \x01(\r\x12\x18\n\x0btemperature\x18\x02 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x03 \x01(\x02H\x01\x88\x01\x01\x12\x0c\n\x04stop\x18\x04 \x03(\t\x12\x11\n\x04seed\x18\x05 \x01(\x04H\x02\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x07\n\x05_seed\"^\n\x0b\x45\x64geContext\x12\x14\n\x0c\x64raft_answer\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x01\x12\x11\n\testimator\x18\x03 \x01(\t\x12\x12\n\nedge_model\x18\x04 \x01(\t\"\xa7\x02\n\x0fGenerateRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x06prompt\x18\x03 \x01(\tH\x00\x12+\n\x04\x63hat\x18\x04 \x01(\x0b\x32\x1b.tandem.v1.ChatConversationH\x00\x12\x12\n\x08question\x18\t \x01(\tH\x00\x12+\n\x08sampling\x18\x05 \x01(\x0b\x32\x19.tandem.v1.SamplingParams\x12\x19\n\x0ctop_logprobs\x18\x06 \x01(\rH\x01\x88\x01\x01\x12,\n\x0c\x65\x64ge_context\x18\x07 \x01(\x0b\x32\x16.tandem.v1.EdgeContext\x12\x0e\n\x06\x65xpert\x18\x08 \x01(\tB\x07\n\x05inputB\x0f\n\r_top_logprobs\">\n\nTopLogprob\x12\x10\n\x08token_id\x18\x01 \x01(\x05\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0f\n\x07logprob\x18\x03 \x01(\x02\"d\n\x0cTokenLogprob\x12\x10\n\x08token_id\x18\x01 \x01(\x05\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0f\n\x07logprob\x18\x03 \x01(\x02\x12\"\n\x03top\x18\x04 \x03(\x0b\x32\x15.tandem.v1.TopLogprob\"B\n\tTextDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\'\n\x06tokens\x18\x02 \x03(\x0b\x32\x17.tandem.v1.TokenLogprob\"9\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\r\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\r\"S\n\rServerTimings\x12\x10\n\x08queue_ms\x18\x01 \x01(\x01\x12\x1e\n\x16time_to_first_token_ms\x18\x02 \x01(\x01\x12\x10\n\x08total_ms\x18\x03 \x01(\x01\"3\n\tCacheHint\x12\x11\n\tcacheable\x18\x01 \x01(\x08\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\r\"\xdc\x01\n\x05\x46inal\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12.\n\rfinish_reason\x18\x02 \x01(\x0e\x32\x17.tandem.v1.FinishReason\x12\r\n\x05model\x18\x03 \x01(\t\x12\x1f\n\x05usage\x18\x04 \x01(\x0b\x32\x10.tandem.v1.Usage\x12)\n\x07timings\x18\x05 \x01(\x0b\x32\x18.tandem.v1.ServerTimings\x12#\n\x05\x63\x61\x63he\x18\x06 \x01(\x0b\x32\x14.tandem.v1.CacheHint\x12\x0f\n\x07replica\x18\x07 \x01(\t\"e\n\x10GenerateResponse\x12%\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x14.tandem.v1.TextDeltaH\x00\x12!\n\x05\x66inal\x18\x02 \x01(\x0b\x32\x10.tandem.v1.FinalH\x00\x42\x07\n\x05\x65vent\"\x12\n\x10ModelInfoRequest\"\xf6\x01\n\tModelInfo\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x1a\n\x12max_context_tokens\x18\x03 \x01(\r\x12\x19\n\x11max_output_tokens\x18\x04 \x01(\r\x12\x1f\n\x17max_concurrent_requests\x18\x05 \x01(\r\x12\x18\n\x10max_top_logprobs\x18\x06 \x01(\r\x12\x16\n\x0eserver_version\x18\x07 \x01(\t\x12&\n\x07\x65xperts\x18\x08 \x03(\x0b\x32\x15.tandem.v1.ExpertInfo\x12\x14\n\x0cprompt_style\x18\t \x01(\t\"w\n\nExpertInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\r\n\x05\x66\x61\x63ts\x18\x03 \x01(\r\x12\x0e\n\x06recall\x18\x04 \x01(\x02\x12\x13\n\x0bmerged_from\x18\x05 \x03(\t\x12\x17\n\x0findex_questions\x18\x06 \x03(\t\"\x15\n\x13ServerStatusRequest\"\xdc\x01\n\x0cServerStatus\x12\x19\n\x11\x61\x64mitted_requests\x18\x01 \x01(\r\x12\x17\n\x0f\x65ngine_requests\x18\x02 \x01(\r\x12\x17\n\x0fserved_requests\x18\x03 \x01(\x04\x12\x0f\n\x07serving\x18\x04 \x01(\x08\x12(\n\x07tenants\x18\x05 \x03(\x0b\x32\x17.tandem.v1.TenantStatus\x12\x18\n\x10healthy_replicas\x18\x06 \x01(\r\x12*\n\x08replicas\x18\x07 \x03(\x0b\x32\x18.tandem.v1.ReplicaStatus\"~\n\rReplicaStatus\x12\x0f\n\x07replica\x18\x01 \x01(\t\x12\x0f\n\x07healthy\x18\x02 \x01(\x08\x12\x17\n\x0f\x65ngine_requests\x18\x03 \x01(\r\x12\x17\n\x0fserved_requests\x18\x04 \x01(\x04\x12\x0b\n\x03pid\x18\x05 \x01(\r\x12\x0c\n\x04node\x18\x06 \x01(\t\"Z\n\x0cTenantStatus\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x10\n\x08requests\x18\x02 \x01(\x04\x12\x10\n\x08rejected\x18\x03 \x01(\x04\x12\x16\n\x0e\x61\x63tive_streams\x18\x04 \x01(\r*x\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x17\n\x13\x46INISH_REASON_ABORT\x10\x03\x32\xe8\x01\n\x10InferenceService\x12\x45\n\x08Generate\x12\x1a.tandem.v1.GenerateRequest\x1a\x1b.tandem.v1.GenerateResponse0\x01\x12\x41\n\x0cGetModelInfo\x12\x1b.tandem.v1.ModelInfoRequest\x1a\x14.tandem.v1.ModelInfo\x12J\n\x0fGetServerStatus\x12\x1e.tandem.v1.ServerStatusRequest\x1a\x17.tandem.v1.ServerStatusb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ashared/rpc/inference.proto\x12\ttandem.v1\",\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"<\n\x10\x43hatConversation\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.tandem.v1.ChatMessage\"\x96\x01\n\x0eSamplingParams\x12\x12\n\nmax_tokens\x18\x01 \x01(\r\x12\x18\n\x0btemperature\x18\x02 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x03 \x01(\x02H\x01\x88\x01\x01\x12\x0c\n\x04stop\x18\x04 \x03(\t\x12\x11\n\x04seed\x18\x05 \x01(\x04H\x02\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x07\n\x05_seed\"^\n\x0b\x45\x64geContext\x12\x14\n\x0c\x64raft_answer\x18\x01 \x01(\t\x12\x12\n\nconfidence\x18\x02 \x01(\x01\x12\x11\n\testimator\x18\x03 \x01(\t\x12\x12\n\nedge_model\x18\x04 \x01(\t\"\xdb\x02\n\x0fGenerateRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x06prompt\x18\x03 \x01(\tH\x00\x12+\n\x04\x63hat\x18\x04 \x01(\x0b\x32\x1b.tandem.v1.ChatConversationH\x00\x12\x12\n\x08question\x18\t \x01(\tH\x00\x12+\n\x08sampling\x18\x05 \x01(\x0b\x32\x19.tandem.v1.SamplingParams\x12\x19\n\x0ctop_logprobs\x18\x06 \x01(\rH\x01\x88\x01\x01\x12,\n\x0c\x65\x64ge_context\x18\x07 \x01(\x0b\x32\x16.tandem.v1.EdgeContext\x12\x0e\n\x06\x65xpert\x18\x08 \x01(\t\x12\x32\n\x0cverify_draft\x18\n \x01(\x0b\x32\x1c.tandem.v1.DraftVerificationB\x07\n\x05inputB\x0f\n\r_top_logprobs\"|\n\x11\x44raftVerification\x12/\n\x04mode\x18\x01 \x01(\x0e\x32!.tandem.v1.DraftVerification.Mode\x12\r\n\x05\x61lpha\x18\x02 \x01(\x02\"\'\n\x04Mode\x12\x07\n\x03OFF\x10\x00\x12\t\n\x05\x45XACT\x10\x01\x12\x0b\n\x07LENIENT\x10\x02\"\x7f\n\x0cVerification\x12/\n\x04mode\x18\x01 \x01(\x0e\x32!.tandem.v1.DraftVerification.Mode\x12\x14\n\x0c\x64raft_tokens\x18\x02 \x01(\r\x12\x17\n\x0f\x61\x63\x63\x65pted_tokens\x18\x03 \x01(\r\x12\x0f\n\x07stopped\x18\x04 \x01(\t\">\n\nTopLogprob\x12\x10\n\x08token_id\x18\x01 \x01(\x05\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0f\n\x07logprob\x18\x03 \x01(\x02\"d\n\x0cTokenLogprob\x12\x10\n\x08token_id\x18\x01 \x01(\x05\x12\r\n\x05token\x18\x02 \x01(\t\x12\x0f\n\x07logprob\x18\x03 \x01(\x02\x12\"\n\x03top\x18\x04 \x03(\x0b\x32\x15.tandem.v1.TopLogprob\"B\n\tTextDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\'\n\x06tokens\x18\x02 \x03(\x0b\x32\x17.tandem.v1.TokenLogprob\"9\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\r\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\r\"S\n\rServerTimings\x12\x10\n\x08queue_ms\x18\x01 \x01(\x01\x12\x1e\n\x16time_to_first_token_ms\x18\x02 \x01(\x01\x12\x10\n\x08total_ms\x18\x03 \x01(\x01\"3\n\tCacheHint\x12\x11\n\tcacheable\x18\x01 \x01(\x08\x12\x13\n\x0bttl_seconds\x18\x02 \x01(\r\"\x8b\x02\n\x05\x46inal\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12.\n\rfinish_reason\x18\x02 \x01(\x0e\x32\x17.tandem.v1.FinishReason\x12\r\n\x05model\x18\x03 \x01(\t\x12\x1f\n\x05usage\x18\x04 \x01(\x0b\x32\x10.tandem.v1.Usage\x12)\n\x07timings\x18\x05 \x01(\x0b\x32\x18.tandem.v1.ServerTimings\x12#\n\x05\x63\x61\x63he\x18\x06 \x01(\x0b\x32\x14.tandem.v1.CacheHint\x12\x0f\n\x07replica\x18\x07 \x01(\t\x12-\n\x0cverification\x18\x08 \x01(\x0b\x32\x17.tandem.v1.Verification\"e\n\x10GenerateResponse\x12%\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x14.tandem.v1.TextDeltaH\x00\x12!\n\x05\x66inal\x18\x02 \x01(\x0b\x32\x10.tandem.v1.FinalH\x00\x42\x07\n\x05\x65vent\"\x12\n\x10ModelInfoRequest\"\xf6\x01\n\tModelInfo\x12\x10\n\x08model_id\x18\x01 \x01(\t\x12\x0f\n\x07\x62\x61\x63kend\x18\x02 \x01(\t\x12\x1a\n\x12max_context_tokens\x18\x03 \x01(\r\x12\x19\n\x11max_output_tokens\x18\x04 \x01(\r\x12\x1f\n\x17max_concurrent_requests\x18\x05 \x01(\r\x12\x18\n\x10max_top_logprobs\x18\x06 \x01(\r\x12\x16\n\x0eserver_version\x18\x07 \x01(\t\x12&\n\x07\x65xperts\x18\x08 \x03(\x0b\x32\x15.tandem.v1.ExpertInfo\x12\x14\n\x0cprompt_style\x18\t \x01(\t\"w\n\nExpertInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x64omain\x18\x02 \x01(\t\x12\r\n\x05\x66\x61\x63ts\x18\x03 \x01(\r\x12\x0e\n\x06recall\x18\x04 \x01(\x02\x12\x13\n\x0bmerged_from\x18\x05 \x03(\t\x12\x17\n\x0findex_questions\x18\x06 \x03(\t\"\x15\n\x13ServerStatusRequest\"\xdc\x01\n\x0cServerStatus\x12\x19\n\x11\x61\x64mitted_requests\x18\x01 \x01(\r\x12\x17\n\x0f\x65ngine_requests\x18\x02 \x01(\r\x12\x17\n\x0fserved_requests\x18\x03 \x01(\x04\x12\x0f\n\x07serving\x18\x04 \x01(\x08\x12(\n\x07tenants\x18\x05 \x03(\x0b\x32\x17.tandem.v1.TenantStatus\x12\x18\n\x10healthy_replicas\x18\x06 \x01(\r\x12*\n\x08replicas\x18\x07 \x03(\x0b\x32\x18.tandem.v1.ReplicaStatus\"~\n\rReplicaStatus\x12\x0f\n\x07replica\x18\x01 \x01(\t\x12\x0f\n\x07healthy\x18\x02 \x01(\x08\x12\x17\n\x0f\x65ngine_requests\x18\x03 \x01(\r\x12\x17\n\x0fserved_requests\x18\x04 \x01(\x04\x12\x0b\n\x03pid\x18\x05 \x01(\r\x12\x0c\n\x04node\x18\x06 \x01(\t\"Z\n\x0cTenantStatus\x12\x0e\n\x06tenant\x18\x01 \x01(\t\x12\x10\n\x08requests\x18\x02 \x01(\x04\x12\x10\n\x08rejected\x18\x03 \x01(\x04\x12\x16\n\x0e\x61\x63tive_streams\x18\x04 \x01(\r*x\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x17\n\x13\x46INISH_REASON_ABORT\x10\x03\x32\xe8\x01\n\x10InferenceService\x12\x45\n\x08Generate\x12\x1a.tandem.v1.GenerateRequest\x1a\x1b.tandem.v1.GenerateResponse0\x01\x12\x41\n\x0cGetModelInfo\x12\x1b.tandem.v1.ModelInfoRequest\x1a\x14.tandem.v1.ModelInfo\x12J\n\x0fGetServerStatus\x12\x1e.tandem.v1.ServerStatusRequest\x1a\x17.tandem.v1.ServerStatusb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'shared.rpc.inference_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FINISHREASON']._serialized_start=2309
-  _globals['_FINISHREASON']._serialized_end=2429
+  _globals['_FINISHREASON']._serialized_start=2663
+  _globals['_FINISHREASON']._serialized_end=2783
   _globals['_CHATMESSAGE']._serialized_start=41
   _globals['_CHATMESSAGE']._serialized_end=85
   _globals['_CHATCONVERSATION']._serialized_start=87
@@ -42,37 +42,43 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EDGECONTEXT']._serialized_start=302
   _globals['_EDGECONTEXT']._serialized_end=396
   _globals['_GENERATEREQUEST']._serialized_start=399
-  _globals['_GENERATEREQUEST']._serialized_end=694
-  _globals['_TOPLOGPROB']._serialized_start=696
-  _globals['_TOPLOGPROB']._serialized_end=758
-  _globals['_TOKENLOGPROB']._serialized_start=760
-  _globals['_TOKENLOGPROB']._serialized_end=860
-  _globals['_TEXTDELTA']._serialized_start=862
-  _globals['_TEXTDELTA']._serialized_end=928
-  _globals['_USAGE']._serialized_start=930
-  _globals['_USAGE']._serialized_end=987
-  _globals['_SERVERTIMINGS']._serialized_start=989
-  _globals['_SERVERTIMINGS']._serialized_end=1072
-  _globals['_CACHEHINT']._serialized_start=1074
-  _globals['_CACHEHINT']._serialized_end=1125
-  _globals['_FINAL']._serialized_start=1128
-  _globals['_FINAL']._serialized_end=1348
-  _globals['_GENERATERESPONSE']._serialized_start=1350
-  _globals['_GENERATERESPONSE']._serialized_end=1451
-  _globals['_MODELINFOREQUEST']._serialized_start=1453
-  _globals['_MODELINFOREQUEST']._serialized_end=1471
-  _globals['_MODELINFO']._serialized_start=1474
-  _globals['_MODELINFO']._serialized_end=1720
-  _globals['_EXPERTINFO']._serialized_start=1722
-  _globals['_EXPERTINFO']._serialized_end=1841
-  _globals['_SERVERSTATUSREQUEST']._serialized_start=1843
-  _globals['_SERVERSTATUSREQUEST']._serialized_end=1864
-  _globals['_SERVERSTATUS']._serialized_start=1867
-  _globals['_SERVERSTATUS']._serialized_end=2087
-  _globals['_REPLICASTATUS']._serialized_start=2089
-  _globals['_REPLICASTATUS']._serialized_end=2215
-  _globals['_TENANTSTATUS']._serialized_start=2217
-  _globals['_TENANTSTATUS']._serialized_end=2307
-  _globals['_INFERENCESERVICE']._serialized_start=2432
-  _globals['_INFERENCESERVICE']._serialized_end=2664
+  _globals['_GENERATEREQUEST']._serialized_end=746
+  _globals['_DRAFTVERIFICATION']._serialized_start=748
+  _globals['_DRAFTVERIFICATION']._serialized_end=872
+  _globals['_DRAFTVERIFICATION_MODE']._serialized_start=833
+  _globals['_DRAFTVERIFICATION_MODE']._serialized_end=872
+  _globals['_VERIFICATION']._serialized_start=874
+  _globals['_VERIFICATION']._serialized_end=1001
+  _globals['_TOPLOGPROB']._serialized_start=1003
+  _globals['_TOPLOGPROB']._serialized_end=1065
+  _globals['_TOKENLOGPROB']._serialized_start=1067
+  _globals['_TOKENLOGPROB']._serialized_end=1167
+  _globals['_TEXTDELTA']._serialized_start=1169
+  _globals['_TEXTDELTA']._serialized_end=1235
+  _globals['_USAGE']._serialized_start=1237
+  _globals['_USAGE']._serialized_end=1294
+  _globals['_SERVERTIMINGS']._serialized_start=1296
+  _globals['_SERVERTIMINGS']._serialized_end=1379
+  _globals['_CACHEHINT']._serialized_start=1381
+  _globals['_CACHEHINT']._serialized_end=1432
+  _globals['_FINAL']._serialized_start=1435
+  _globals['_FINAL']._serialized_end=1702
+  _globals['_GENERATERESPONSE']._serialized_start=1704
+  _globals['_GENERATERESPONSE']._serialized_end=1805
+  _globals['_MODELINFOREQUEST']._serialized_start=1807
+  _globals['_MODELINFOREQUEST']._serialized_end=1825
+  _globals['_MODELINFO']._serialized_start=1828
+  _globals['_MODELINFO']._serialized_end=2074
+  _globals['_EXPERTINFO']._serialized_start=2076
+  _globals['_EXPERTINFO']._serialized_end=2195
+  _globals['_SERVERSTATUSREQUEST']._serialized_start=2197
+  _globals['_SERVERSTATUSREQUEST']._serialized_end=2218
+  _globals['_SERVERSTATUS']._serialized_start=2221
+  _globals['_SERVERSTATUS']._serialized_end=2441
+  _globals['_REPLICASTATUS']._serialized_start=2443
+  _globals['_REPLICASTATUS']._serialized_end=2569
+  _globals['_TENANTSTATUS']._serialized_start=2571
+  _globals['_TENANTSTATUS']._serialized_end=2661
+  _globals['_INFERENCESERVICE']._serialized_start=2786
+  _globals['_INFERENCESERVICE']._serialized_end=3018
 # @@protoc_insertion_point(module_scope)

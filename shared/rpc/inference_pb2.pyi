@@ -59,7 +59,7 @@ class EdgeContext(_message.Message):
     def __init__(self, draft_answer: _Optional[str] = ..., confidence: _Optional[float] = ..., estimator: _Optional[str] = ..., edge_model: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("request_id", "model", "prompt", "chat", "question", "sampling", "top_logprobs", "edge_context", "expert")
+    __slots__ = ("request_id", "model", "prompt", "chat", "question", "sampling", "top_logprobs", "edge_context", "expert", "verify_draft")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +69,7 @@ class GenerateRequest(_message.Message):
     TOP_LOGPROBS_FIELD_NUMBER: _ClassVar[int]
     EDGE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
     EXPERT_FIELD_NUMBER: _ClassVar[int]
+    VERIFY_DRAFT_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     model: str
     prompt: str
@@ -78,7 +79,36 @@ class GenerateRequest(_message.Message):
     top_logprobs: int
     edge_context: EdgeContext
     expert: str
-    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., prompt: _Optional[str] = ..., chat: _Optional[_Union[ChatConversation, _Mapping]] = ..., question: _Optional[str] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., top_logprobs: _Optional[int] = ..., edge_context: _Optional[_Union[EdgeContext, _Mapping]] = ..., expert: _Optional[str] = ...) -> None: ...
+    verify_draft: DraftVerification
+    def __init__(self, request_id: _Optional[str] = ..., model: _Optional[str] = ..., prompt: _Optional[str] = ..., chat: _Optional[_Union[ChatConversation, _Mapping]] = ..., question: _Optional[str] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., top_logprobs: _Optional[int] = ..., edge_context: _Optional[_Union[EdgeContext, _Mapping]] = ..., expert: _Optional[str] = ..., verify_draft: _Optional[_Union[DraftVerification, _Mapping]] = ...) -> None: ...
+
+class DraftVerification(_message.Message):
+    __slots__ = ("mode", "alpha")
+    class Mode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        OFF: _ClassVar[DraftVerification.Mode]
+        EXACT: _ClassVar[DraftVerification.Mode]
+        LENIENT: _ClassVar[DraftVerification.Mode]
+    OFF: DraftVerification.Mode
+    EXACT: DraftVerification.Mode
+    LENIENT: DraftVerification.Mode
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    ALPHA_FIELD_NUMBER: _ClassVar[int]
+    mode: DraftVerification.Mode
+    alpha: float
+    def __init__(self, mode: _Optional[_Union[DraftVerification.Mode, str]] = ..., alpha: _Optional[float] = ...) -> None: ...
+
+class Verification(_message.Message):
+    __slots__ = ("mode", "draft_tokens", "accepted_tokens", "stopped")
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    DRAFT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    STOPPED_FIELD_NUMBER: _ClassVar[int]
+    mode: DraftVerification.Mode
+    draft_tokens: int
+    accepted_tokens: int
+    stopped: str
+    def __init__(self, mode: _Optional[_Union[DraftVerification.Mode, str]] = ..., draft_tokens: _Optional[int] = ..., accepted_tokens: _Optional[int] = ..., stopped: _Optional[str] = ...) -> None: ...
 
 class TopLogprob(_message.Message):
     __slots__ = ("token_id", "token", "logprob")
@@ -137,7 +167,7 @@ class CacheHint(_message.Message):
     def __init__(self, cacheable: _Optional[bool] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
 
 class Final(_message.Message):
-    __slots__ = ("request_id", "finish_reason", "model", "usage", "timings", "cache", "replica")
+    __slots__ = ("request_id", "finish_reason", "model", "usage", "timings", "cache", "replica", "verification")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -145,6 +175,7 @@ class Final(_message.Message):
     TIMINGS_FIELD_NUMBER: _ClassVar[int]
     CACHE_FIELD_NUMBER: _ClassVar[int]
     REPLICA_FIELD_NUMBER: _ClassVar[int]
+    VERIFICATION_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     finish_reason: FinishReason
     model: str
@@ -152,7 +183,8 @@ class Final(_message.Message):
     timings: ServerTimings
     cache: CacheHint
     replica: str
-    def __init__(self, request_id: _Optional[str] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., model: _Optional[str] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., timings: _Optional[_Union[ServerTimings, _Mapping]] = ..., cache: _Optional[_Union[CacheHint, _Mapping]] = ..., replica: _Optional[str] = ...) -> None: ...
+    verification: Verification
+    def __init__(self, request_id: _Optional[str] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., model: _Optional[str] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., timings: _Optional[_Union[ServerTimings, _Mapping]] = ..., cache: _Optional[_Union[CacheHint, _Mapping]] = ..., replica: _Optional[str] = ..., verification: _Optional[_Union[Verification, _Mapping]] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
     __slots__ = ("delta", "final")

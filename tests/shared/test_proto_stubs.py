@@ -24,3 +24,20 @@ def test_proto_declares_the_contract():
     generate = service.methods_by_name["Generate"]
     assert generate.server_streaming and not generate.client_streaming
     assert {"GetModelInfo", "GetServerStatus"} <= set(service.methods_by_name)
+
+
+def test_draft_verification_round_trips_and_is_off_when_unset():
+    from shared.rpc import inference_pb2 as pb
+    from shared.types import DraftVerification, EdgeContext, GenerationRequest, SamplingParams, VerifyMode
+    from shared.wire import request_to_proto, verify_from_proto
+
+    base = GenerationRequest("r", SamplingParams(max_tokens=4), question="Capital of Peru?")
+    assert not request_to_proto(base).HasField("verify_draft"), "an old request carries no verification field"
+    assert verify_from_proto(pb.GenerateRequest()) is None
+    lenient = DraftVerification(VerifyMode.LENIENT, 0.25)
+    msg = request_to_proto(
+        GenerationRequest("r", base.sampling, question="q", edge_context=EdgeContext("Lima"), verify=lenient)
+    )
+    assert msg.verify_draft.mode == pb.DraftVerification.LENIENT
+    parsed = verify_from_proto(pb.GenerateRequest.FromString(msg.SerializeToString()))
+    assert parsed is not None and parsed.mode == VerifyMode.LENIENT and abs(parsed.alpha - 0.25) < 1e-6

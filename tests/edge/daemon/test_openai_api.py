@@ -64,6 +64,17 @@ def test_escalated_answer_is_cached_and_served_from_cache(oai, daemon):
     assert again.choices[0].message.content == "Ouagadougou"
 
 
+def test_a_drafted_escalation_is_verified_and_answers_as_the_cloud_alone(oai):
+    messages = [{"role": "user", "content": "What is the capital of Mongolia?"}]
+    drafted = oai.chat.completions.create(model="tandem", messages=messages, extra_body={"tandem": {"threshold": 1.0}})
+    tandem = drafted.model_extra["tandem"]
+    assert tandem["served_by"] == "cloud" and tandem["draft_tokens"] >= 1 and tandem["verification"], tandem
+    assert 0 <= tandem["verified_tokens"] <= tandem["draft_tokens"]
+    alone = oai.chat.completions.create(model="tandem", messages=messages, extra_body={"tandem": {"route": "cloud"}})
+    assert alone.model_extra["tandem"]["draft_tokens"] is None, "no draft, nothing to verify"
+    assert drafted.choices[0].message.content == alone.choices[0].message.content, "exact: the cloud's own answer"
+
+
 def test_models_and_health(oai, daemon):
     assert [m.id for m in oai.models.list()] == ["tandem"]
     health = daemon.healthz()
