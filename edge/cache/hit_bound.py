@@ -12,10 +12,11 @@ threshold in force.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from shared.binomial import clopper_pearson_upper
 
 ABOVE = 1e-6  # "never again at or below this similarity"
 
@@ -36,32 +37,6 @@ class HitBoundReport:
     tightened: int  # entries with their own, higher threshold
     observed_error: float | None  # wrong / audited among the audited hits above the threshold
     error_bound: float | None  # 95 % upper bound on the error of hits above the threshold (None: no audits)
-
-
-def binomial_cdf(k: int, n: int, p: float) -> float:
-    if p <= 0.0:
-        return 1.0
-    if p >= 1.0:
-        return 1.0 if k >= n else 0.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    terms = (
-        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
-        for i in range(k + 1)
-    )
-    return min(1.0, sum(math.exp(t) for t in terms))
-
-
-def upper_bound(wrong: int, n: int, confidence: float = 0.95) -> float:
-    """Clopper-Pearson: the largest error rate under which seeing at most `wrong` of `n` is still plausible."""
-    if n == 0:
-        return 1.0
-    if wrong >= n:
-        return 1.0
-    low, high = wrong / n, 1.0
-    for _ in range(60):  # bisection to ~1e-18
-        mid = (low + high) / 2
-        low, high = (mid, high) if binomial_cdf(wrong, n, mid) > 1 - confidence else (low, mid)
-    return high
 
 
 def learned_threshold(hits: Iterable[AuditedHit], floor: float, max_error: float) -> float:
@@ -125,5 +100,5 @@ class HitThresholds:
                 wrong=sum(not h.agrees for h in self._hits),
                 tightened=len(self._entry),
                 observed_error=wrong / len(above) if above else None,
-                error_bound=upper_bound(wrong, len(above)) if above else None,
+                error_bound=clopper_pearson_upper(wrong, len(above), 0.95) if above else None,
             )

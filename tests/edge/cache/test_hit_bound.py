@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from edge.cache.hit_bound import AuditedHit, HitThresholds, binomial_cdf, learned_threshold, upper_bound
+from edge.cache.hit_bound import AuditedHit, HitThresholds, learned_threshold
+from shared.binomial import binomial_cdf, clopper_pearson_upper
+
+
+def upper_bound(wrong: int, n: int) -> float:
+    return clopper_pearson_upper(wrong, n, 0.95)
 
 
 def test_the_bound_on_known_cases():
