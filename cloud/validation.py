@@ -132,7 +132,10 @@ def _edge_context(msg: pb.GenerateRequest) -> EdgeContext | None:
 
 
 def _verify(msg: pb.GenerateRequest) -> DraftVerification | None:
-    verify = verify_from_proto(msg)
+    try:
+        verify = verify_from_proto(msg)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
     if verify is None:
         return None
     if not msg.edge_context.draft_answer:

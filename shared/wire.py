@@ -70,14 +70,19 @@ def verification_from_proto(final: pb.Final) -> VerificationReport | None:
     if not final.HasField("verification"):
         return None
     v = final.verification
-    return VerificationReport(VERIFY_FROM_PB[v.mode], v.draft_tokens, v.accepted_tokens, v.stopped)
+    mode = VERIFY_FROM_PB.get(v.mode, VerifyMode.OFF)  # a newer cloud's mode: reported, not fatal to the answer
+    return VerificationReport(mode, v.draft_tokens, v.accepted_tokens, v.stopped)
 
 
 def verify_from_proto(msg: pb.GenerateRequest) -> DraftVerification | None:
-    """The request's verification, None when off (alpha is checked by the caller)."""
+    """The request's verification, None when off (alpha is checked by the caller); ValueError for a mode this
+    contract does not know."""
     if not msg.HasField("verify_draft") or msg.verify_draft.mode == pb.DraftVerification.OFF:
         return None
-    return DraftVerification(VERIFY_FROM_PB[msg.verify_draft.mode], msg.verify_draft.alpha)
+    mode = VERIFY_FROM_PB.get(msg.verify_draft.mode)
+    if mode is None:
+        raise ValueError(f"verify_draft.mode {msg.verify_draft.mode} is not one this server knows")
+    return DraftVerification(mode, msg.verify_draft.alpha)
 
 
 def delta_to_proto(chunk: GenerationChunk) -> pb.GenerateResponse:

@@ -225,8 +225,16 @@ class VllmBackend:
             )
         ended = kept == len(draft_ids) and scored.outputs[0].finish_reason == "stop"
         if ended or kept >= s.max_tokens:
+            # Ended: the cloud's next token after the draft ends the answer (its text before a stop string counts).
+            tail = scored.outputs[0].text if ended else ""
             finish = FinishReason.STOP if ended else FinishReason.LENGTH
-            yield GenerationChunk("", finish_reason=finish, prompt_tokens=input_tokens, verification=verification)
+            yield GenerationChunk(
+                tail,
+                finish_reason=finish,
+                prompt_tokens=input_tokens,
+                completion_tokens=int(bool(tail)),
+                verification=verification,
+            )
             return
         async for chunk in self._decode(request, prompt_ids + draft_ids[:kept], lora, s.max_tokens - kept):
             yield replace(chunk, prompt_tokens=input_tokens, verification=verification if chunk.finish_reason else None)

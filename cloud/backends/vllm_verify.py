@@ -52,12 +52,14 @@ def draft_for_prompt(prompt_text: str, draft: str) -> str:
 
 
 def without_stops(tokenizer: Any, ids: list[int], stops: Sequence[str]) -> int:
-    """How many of `ids` to keep so that their text holds no stop string and ends on a whole character: the
-    continuation then generates the token that completes a stop string, and stops, as the cloud alone would."""
+    """How many of `ids` to keep so that their text holds no stop string, does not end with the beginning of one,
+    and ends on a whole character: vLLM looks for stop strings only in what it generates, so the continuation must
+    generate every character of one to stop where the cloud alone would."""
     keep = len(ids)
     while keep:
         text = tokenizer.decode(ids[:keep])
-        if not text.endswith("\ufffd") and not any(stop in text for stop in stops):
+        started = any(text.endswith(stop[:n]) for stop in stops for n in range(1, len(stop)))
+        if not text.endswith("\ufffd") and not started and not any(stop in text for stop in stops):
             break
         keep -= 1
     return keep

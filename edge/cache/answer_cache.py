@@ -25,6 +25,8 @@ from edge.core.query import Query
 from shared.config import CacheConfig
 from shared.types import GenerationResult
 
+AGREEMENT_WORDS = 12  # longer answers are not compared: an audit of one labels nothing
+
 
 class LayeredAnswerCache:
     """`index` None: exact matches only (semantic matching off or no embedder)."""
@@ -73,16 +75,21 @@ class LayeredAnswerCache:
         tell). A disagreement tightens the entry and caches the fresh answer under the question asked."""
         if hit.similarity is None or hit.key is None:
             return None
+        if max(len(hit.answer.split()), len(fresh.text.split())) > AGREEMENT_WORDS:
+            return None  # two right answers in sentences rarely match word for word: no label rather than a wrong one
         agrees = draft_agrees(hit.answer, fresh.text, complete=True)
         if agrees is None:
             return None
         audited = AuditedHit(hit.key, hit.similarity, agrees)
-        self.thresholds.record(audited)
-        await asyncio.to_thread(self.exact.add_audited_hit, audited)
+        await asyncio.to_thread(self._record, audited)
         if not agrees and fresh.cache.cacheable:
             ttl = min(fresh.cache.ttl_seconds, self.config.max_ttl_s)
             await self.store(query, answer=fresh.text, model=fresh.model, ttl_s=ttl, meta={}, vector=vector)
         return agrees
+
+    def _record(self, audited: AuditedHit) -> None:
+        self.thresholds.record(audited)
+        self.exact.add_audited_hit(audited)
 
     def bound(self) -> HitBoundReport:
         return self.thresholds.report()

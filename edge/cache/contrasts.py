@@ -44,6 +44,7 @@ DIRECTIONS = _vocabulary(
     "later higher lower more less least increase decrease forward backward"
 )
 # Operators whose operands do not commute: "7 minus 3" is not "3 minus 7", "miles to km" not "km to miles".
+RELATIONS = _vocabulary("in of per")
 ORDERED_OPERATORS = _vocabulary("minus divided over to from than into subtract subtracted per versus vs")
 SYMBOLS = {
     "+": " plus ",
@@ -57,7 +58,7 @@ SYMBOLS = {
 _ORDINAL_NUMBER = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _SUPERLATIVE = re.compile(r"^[a-z]{2,}(?:est|iest)$")
 _COMPARATIVE_CONTEXT = "than"
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th)?|[a-z]+")
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th)?|[^\W\d_]+")  # letters of any script
 _CONTRACTIONS = (
     (re.compile(r"\bcan[’']t\b|\bcannot\b"), "can not"),
     (re.compile(r"\bwon[’']t\b"), "will not"),
@@ -112,14 +113,15 @@ def _meaningful(word: str, other_tokens: list[str]) -> bool:
     )
 
 
-def _operands(words: list[str]) -> list[tuple[str, str | None, str | None]]:
-    """Each ordered operator with the nearest content word before and after it."""
-    content = [(i, w) for i, w in enumerate(words) if w not in FILLERS]
+def _operands(words: list[str], relations: set[str]) -> list[tuple[str, str | None, str | None]]:
+    """Each ordered operator (and each of `relations`) with the nearest content word before and after it."""
+    operators = ORDERED_OPERATORS | relations
+    content = [w for w in words if w not in FILLERS or w in relations]
     found = []
-    for j, (_, word) in enumerate(content):
-        if word in ORDERED_OPERATORS:
-            before = next((w for _, w in reversed(content[:j]) if w not in ORDERED_OPERATORS), None)
-            after = next((w for _, w in content[j + 1 :] if w not in ORDERED_OPERATORS), None)
+    for j, word in enumerate(content):
+        if word in operators:
+            before = next((w for w in reversed(content[:j]) if w not in operators), None)
+            after = next((w for w in content[j + 1 :] if w not in operators), None)
             found.append((word, before, after))
     return found
 
@@ -153,7 +155,10 @@ def contrast(a: str, b: str) -> Contrast | None:
         return Contrast("meaning word on one side", tuple(inserted))
     if sum(map(NEGATIONS.__contains__, words_a)) % 2 != sum(map(NEGATIONS.__contains__, words_b)) % 2:
         return Contrast("polarity", tuple(sorted(NEGATIONS & (set(words_a) | set(words_b)))))
-    ops_a, ops_b = _operands(words_a), _operands(words_b)
+    # "in", "of", "per" order their operands too when both questions use them ("centimeters in a meter" is not
+    # "meters in a centimeter"); one side's "of" alone is a paraphrase ("capital of France", "France's capital").
+    relations = set(RELATIONS) & set(words_a) & set(words_b)
+    ops_a, ops_b = _operands(words_a, relations), _operands(words_b, relations)
     shared = {op for op, _, _ in ops_a} & {op for op, _, _ in ops_b}
     for op in sorted(shared):
         sides_b = {(x, y) for o, x, y in ops_b if o == op}

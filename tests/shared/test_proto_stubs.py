@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from shared.rpc import codegen
 
 
@@ -41,3 +43,6 @@ def test_draft_verification_round_trips_and_is_off_when_unset():
     assert msg.verify_draft.mode == pb.DraftVerification.LENIENT
     parsed = verify_from_proto(pb.GenerateRequest.FromString(msg.SerializeToString()))
     assert parsed is not None and parsed.mode == VerifyMode.LENIENT and abs(parsed.alpha - 0.25) < 1e-6
+    newer = pb.GenerateRequest(verify_draft=pb.DraftVerification(mode=7))  # a mode a later contract may add
+    with pytest.raises(ValueError, match="not one this server knows"):
+        verify_from_proto(newer)

@@ -52,6 +52,12 @@ CASES = [
         "How many meters are in 9 centimeters?",
         "How many centimeters are there in 9 meters?",
     ),
+    (
+        "adjacent words swapped",
+        "How many centimeters are in a meter?",
+        "How many meters are in a centimeter?",
+        "How many centimeters are there in a meter?",
+    ),
     ("arguments swapped", "Is Peru larger than Chile?", "Is Chile larger than Peru?", "Is Peru larger than Chile is?"),
 ]
 

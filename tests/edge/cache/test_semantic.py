@@ -167,3 +167,18 @@ async def test_an_audited_wrong_hit_tightens_its_entry_and_survives_a_restart(tm
     assert restarted.thresholds.for_entry(tomato.key) > hit.similarity
     assert restarted.bound().audited == 1 and restarted.bound().wrong == 1
     reopened.close()
+
+
+async def test_answers_in_sentences_are_not_judged_by_an_audit(tmp_path, embedder):
+    from tests.edge.pipeline.fakes import cloud_result
+
+    cache, store = layered(tmp_path, embedder)
+    tomato = Query(question="Why is a tomato a fruit?")
+    long = "Botanically a tomato is a fruit because it develops from the flower and holds the plant's seeds."
+    await cache.store(tomato, answer=long, model="m", ttl_s=60, meta={}, vector=LazyVector(embedder, tomato.text))
+    asked = Query(question="Why is the tomato a fruit?")
+    hit = await cache.lookup(asked, LazyVector(embedder, asked.text))
+    reworded = cloud_result(["A tomato counts as a fruit since it grows from the ovary of a flower and has seeds."])
+    assert hit is not None and await cache.audited(asked, hit, reworded, LazyVector(embedder, asked.text)) is None
+    assert cache.bound().audited == 0, "two right answers worded apart are no evidence of a wrong hit"
+    store.close()
