@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from dataclasses import replace
 
 import grpc
 
@@ -41,6 +42,11 @@ def failure_reason(code: grpc.StatusCode, detail: str, tls: bool) -> str:
     return _REASONS.get(code, f"cloud_error_{code.name.lower()}")
 
 
+def _refuses_fields(done: UplinkDone) -> bool:
+    """The cloud's validation refused a field it does not know (cloud/validation.py): an older contract."""
+    return done.failure == "cloud_rejected_request" and "does not know" in (done.detail or "")
+
+
 class CloudUplink:
     """Implements `Uplink` over the gRPC client, behind a circuit breaker."""
 
@@ -48,6 +54,7 @@ class CloudUplink:
         self.client = client
         self.breaker = breaker
         self.s_per_token = s_per_token
+        self.verify_refused = False  # the cloud predates draft verification
 
     def deadline_s(self, request: GenerationRequest) -> float:
         """The client's deadline plus an allowance per requested token: the whole stream must fit in it."""
@@ -58,6 +65,22 @@ class CloudUplink:
         return self.breaker.state != BreakerState.OPEN
 
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
+        """One escalation. A cloud older than draft verification refuses the field: the request is sent again
+        without it, and no later one asks for it."""
+        if self.verify_refused and request.verify is not None:
+            request = replace(request, verify=None)
+        async with aclosing(self._stream(request)) as events:
+            async for event in events:
+                if isinstance(event, UplinkDone) and request.verify is not None and _refuses_fields(event):
+                    self.verify_refused = True
+                    log.warning("the cloud does not know draft verification; escalating without it")
+                    async with aclosing(self._stream(replace(request, verify=None))) as again:
+                        async for retried in again:
+                            yield retried
+                    return
+                yield event
+
+    async def _stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
         if not self.breaker.allow():
             yield UplinkDone(None, "cloud_circuit_open", "recent cloud calls failed; not waiting on it")
             return

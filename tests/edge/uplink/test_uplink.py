@@ -6,11 +6,15 @@ import asyncio
 import socket
 from contextlib import aclosing
 
+import grpc
+
 from edge.core.protocols import UplinkDone
 from edge.uplink.breaker import BreakerState, CircuitBreaker
 from edge.uplink.client import CloudClient
 from edge.uplink.uplink import CloudUplink
-from shared.types import GenerationRequest, SamplingParams
+from shared.rpc import inference_pb2 as pb
+from shared.rpc import inference_pb2_grpc
+from shared.types import DraftVerification, EdgeContext, GenerationRequest, SamplingParams, VerifyMode
 from tests.clock import ManualClock
 
 
@@ -63,3 +67,39 @@ async def test_the_stream_deadline_grows_with_the_answer_asked_for():
             assert uplink.deadline_s(short) < 1.0 < 20.0 <= uplink.deadline_s(long)
             done = await uplink.ask(short)
     assert done.failure == "cloud_deadline_exceeded"
+
+
+class OldCloud(inference_pb2_grpc.InferenceServiceServicer):
+    """A cloud built before draft verification: its validation refuses the field, as cloud/validation.py does."""
+
+    def __init__(self) -> None:
+        self.requests: list[pb.GenerateRequest] = []
+
+    async def Generate(self, request, context):
+        self.requests.append(request)
+        if request.HasField("verify_draft"):
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request has fields this server does not know (#10)")
+        yield pb.GenerateResponse(delta=pb.TextDelta(text="Lima"))
+        yield pb.GenerateResponse(final=pb.Final(request_id=request.request_id, finish_reason=pb.FINISH_REASON_STOP))
+
+
+async def test_an_older_cloud_is_asked_again_without_draft_verification():
+    server, old = grpc.aio.server(), OldCloud()
+    inference_pb2_grpc.add_InferenceServiceServicer_to_server(old, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with CloudClient(f"127.0.0.1:{port}", timeout_s=10) as client:
+            uplink = CloudUplink(client, CircuitBreaker(failure_threshold=3, reset_after_s=5))
+            drafted = GenerationRequest(
+                "r",
+                SamplingParams(max_tokens=4),
+                question="Capital of Peru?",
+                edge_context=EdgeContext("Lima"),
+                verify=DraftVerification(VerifyMode.EXACT),
+            )
+            first, second = await uplink.ask(drafted), await uplink.ask(drafted)
+    finally:
+        await server.stop(None)
+    assert first.result is not None and first.result.text == "Lima" and second.result is not None
+    assert [r.HasField("verify_draft") for r in old.requests] == [True, False, False], "refused once, then never sent"
