@@ -42,7 +42,9 @@ class PsutilSensor:
         """(wall clock, CPU seconds busy system-wide, CPU seconds used by this process and its children)."""
         ps = self._psutil
         system = ps.cpu_times()
-        busy = sum(system) - system.idle - getattr(system, "iowait", 0.0)
+        # Not busy here: idle, waiting on I/O, stolen by a VM's host; guest time is counted in user time already.
+        unused = ("idle", "iowait", "steal", "guest", "guest_nice")
+        busy = sum(system) - sum(getattr(system, field, 0.0) for field in unused)
         own_times = self._own.cpu_times()
         own = own_times.user + own_times.system
         for child in self._own.children(recursive=True):

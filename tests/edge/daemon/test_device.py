@@ -70,17 +70,22 @@ def _burn(seconds: float) -> None:
         pass
 
 
-def test_the_cpu_reading_ignores_tandems_own_work():
-    """Real psutil readings: this process burning the cores is not 'busy'; another process doing so is."""
-    sensor = PsutilSensor()
-    time.sleep(1.0)
-    baseline = sensor.read().cpu_percent  # whatever else runs on this machine
+def _own_burn(sensor: PsutilSensor) -> float:
+    """The device's CPU reading after this process burned every core for a second."""
     burners = [threading.Thread(target=_burn, args=(1.0,)) for _ in range(os.cpu_count() or 1)]
     for t in burners:
         t.start()
     for t in burners:
         t.join()
-    own = sensor.read().cpu_percent
+    return sensor.read().cpu_percent
+
+
+def test_the_cpu_reading_ignores_tandems_own_work():
+    """Real psutil readings: this process burning the cores is not 'busy'; another process doing so is."""
+    sensor = PsutilSensor()
+    time.sleep(1.0)
+    baseline = sensor.read().cpu_percent  # whatever else runs on this machine
+    own = min(_own_burn(sensor) for _ in range(2))  # the lower of two: a noisy neighbour on a VM is not our work
     # Orphaned at once (the shell exits): another process on the device, not a child of this one.
     burn = f"{shlex.quote(sys.executable)} -c 'import time\nt = time.time()\nwhile time.time() - t < 1.2: pass' &"
     for _ in range(os.cpu_count() or 1):
