@@ -13,8 +13,10 @@ threshold in force.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import accumulate
 
 from shared.binomial import clopper_pearson_upper
 
@@ -43,11 +45,12 @@ def learned_threshold(hits: Iterable[AuditedHit], floor: float, max_error: float
     """The lowest threshold >= floor whose shrunk error estimate is at most `max_error` (above 1: none is)."""
     prior_hits = 1.0 / max_error
     ordered = sorted(hits, key=lambda h: h.similarity)
+    similarities = [h.similarity for h in ordered]
+    wrong_from = list(accumulate((not h.agrees for h in reversed(ordered)), initial=0))[::-1]  # wrong at index >= i
     candidates = [floor, *sorted({h.similarity + ABOVE for h in ordered if not h.agrees and h.similarity >= floor})]
-    for threshold in candidates:
-        above = [h for h in ordered if h.similarity >= threshold]
-        wrong = sum(not h.agrees for h in above)
-        if (wrong + max_error * prior_hits) / (len(above) + prior_hits) <= max_error:
+    for threshold in candidates:  # one sort and a binary search each: audits accumulate for the device's lifetime
+        first = bisect_left(similarities, threshold)
+        if (wrong_from[first] + max_error * prior_hits) / (len(ordered) - first + prior_hits) <= max_error:
             return threshold
     return 1.0 + ABOVE
 
