@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.cost_curves import plot_cost, print_verification, verification_by_estimator
 from benchmarks.harness import (
     RESULTS_DIR,
     add_labeled_run_args,
@@ -40,6 +41,7 @@ from edge.routing.policy import KnnRoutePolicy, build_router
 from shared.config import RoutingConfig
 
 SHARES = (0.25, 0.5, 0.75)
+COST_PLOTTED = ("mean_logprob", "router+mean_logprob")
 
 
 def by_topic(outcomes: list[Outcome]) -> dict:
@@ -92,6 +94,7 @@ def summarize(outcomes: list[Outcome], extra_scores: dict[str, np.ndarray] | Non
             # Pre-generation routes rank at -inf/+inf: their thresholds are written as null.
             "curve": [[p.cloud_share, p.accuracy, p.threshold if math.isfinite(p.threshold) else None] for p in curve],
         }
+    result["verification"] = verification_by_estimator(outcomes, named)
     return result
 
 
@@ -270,8 +273,11 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2))
     plot(summary, args.out.with_suffix(".png"))
+    cost_png = args.out.with_name(f"{args.out.stem}_cost.png")
+    plot_cost(summary["verification"], COST_PLOTTED, cost_png)
     print_table(summary)
-    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
+    print_verification(summary["verification"])
+    print(f"wrote {args.out}, {args.out.with_suffix('.png')} and {cost_png}")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,12 @@ async def cloud_ttft(client: CloudClient, text: str, i: int) -> float:
 
 def daemon_first_chunk(http: httpx.Client, text: str, tandem: dict) -> tuple[float, int, str]:
     """(ms to the first content chunk, content chunks, served_by)."""
+    first, _, chunks, served_by = daemon_stream(http, text, tandem)
+    return first, chunks, served_by
+
+
+def daemon_stream(http: httpx.Client, text: str, tandem: dict) -> tuple[float, float, int, str]:
+    """(ms to the first content chunk, ms to the end, content chunks, served_by) of one streamed chat answer."""
     body = {"model": "tandem", "stream": True, "messages": [{"role": "user", "content": text}], "tandem": tandem}
     started = time.perf_counter()
     first, chunks, served_by = None, 0, ""
@@ -60,7 +66,7 @@ def daemon_first_chunk(http: httpx.Client, text: str, tandem: dict) -> tuple[flo
             served_by = event.get("tandem", {}).get("served_by", served_by)
     if first is None:
         raise RuntimeError("the daemon sent no content")
-    return first, chunks, served_by
+    return first, (time.perf_counter() - started) * 1000, chunks, served_by
 
 
 async def measure(cloud_address: str, api_key: str, n: int, threads: int) -> dict:

@@ -1,11 +1,13 @@
 """The cloud as the validator of the edge's draft: verification off, exact and lenient, side by side.
 
-`python -m benchmarks.verify [--per-set 20] [--long 12]`: for questions of the built-in sets (short answers) and
-explanation questions filled from real data (64-128-token answers), the edge model drafts each answer; the same
-question then goes to the cloud with that draft three times, in rotating order, with verification off, exact and
-lenient (`--alpha`). Reports per set: drafts fully kept, kept tokens per draft, cloud output tokens and time per
-escalation and time to the first chunk (client side), how many exact answers are identical to the unverified
-greedy answer, and (short sets) the accuracy of each mode. Writes benchmarks/results/verify.json.
+`python -m benchmarks.verify [--per-set 20] [--long 12] [--daemon 6]`: for questions of the built-in sets (short
+answers) and explanation questions filled from real data (64-128-token answers), the edge model drafts each answer;
+the same question then goes to the cloud with that draft three times, in rotating order, with verification off,
+exact and lenient (`--alpha`). Reports per set: drafts fully kept, kept tokens per draft, cloud output tokens and
+time per escalation and time to the first chunk (client side), how many exact answers are identical to the unverified
+greedy answer, and (short sets) the accuracy of each mode. Then `--daemon` other explanation questions through
+three daemons, one per mode (benchmarks.verify_daemon): the app's time to the first chunk and to the end of an
+escalated answer. Writes benchmarks/results/verify.json.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from pathlib import Path
 
 from benchmarks.cache_pairs import countries
 from benchmarks.harness import RESULTS_DIR, add_labeled_run_args, edge_agent_for_benchmark, run_against_cloud
+from benchmarks.verify_daemon import through_daemons
 from edge.agent import EdgeAgent
 from edge.calibration.labeled import LabeledItem, builtin, is_correct
 from edge.core.query import Query
 from edge.uplink.client import CloudClient
-from shared.types import DraftVerification, EdgeContext, GenerationRequest, GenerationResult, VerifyMode
+from shared.types import DraftVerification, EdgeContext, GenerationResult, VerifyMode
 
 MODES = {
     "off": None,
@@ -48,12 +51,9 @@ def long_items(n: int, seed: int) -> list[LabeledItem]:
 async def escalate(
     client: CloudClient, item: LabeledItem, draft: str, verify: DraftVerification | None, max_tokens: int, rid: str
 ) -> GenerationResult:
-    """The escalation the cascade sends for a drafted bare question (edge.pipeline.cascade: `_request`)."""
-    _, _, question, sampling = Query(question=item.question, max_tokens=max_tokens).for_cloud()
-    request = GenerationRequest(
-        rid, sampling, question=question, edge_context=EdgeContext(draft, 0.0, "bench", "edge"), verify=verify
-    )
-    return await client.generate(request)
+    """The escalation the cascade sends for a drafted bare question (`Query.escalation`)."""
+    query = Query(question=item.question, max_tokens=max_tokens, request_id=rid)
+    return await client.generate(query.escalation(EdgeContext(draft, 0.0, "bench", "edge"), verify=verify))
 
 
 def summary(results: dict[str, list[GenerationResult]], items: list[LabeledItem]) -> dict:
@@ -109,6 +109,10 @@ async def run(args: argparse.Namespace, cloud_address: str) -> dict:
         if args.long:
             long = long_items(args.long, args.seed)
             report["sets"]["long answers"] = await run_set(agent, client, "long", long, 128)
+    if args.daemon:
+        asked = long_items(args.daemon, args.seed + 1)
+        report["through_daemon"] = await through_daemons(cloud_address, key, asked, args.alpha, args.threads)
+        report["through_daemon"]["questions"] = len(asked)
     return report
 
 
@@ -120,6 +124,7 @@ def main() -> None:
     parser.add_argument("--per-set", type=int, default=20)
     parser.add_argument("--long", type=int, default=12, help="explanation questions (0: none)")
     parser.add_argument("--alpha", type=float, default=0.3, help="lenient: kept while p >= alpha * p(top)")
+    parser.add_argument("--daemon", type=int, default=6, help="explanation questions through three daemons (0: none)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "verify.json")
     args = parser.parse_args()
     report = run_against_cloud(args, run)
@@ -133,6 +138,12 @@ def main() -> None:
             f"identical {ex['identical_to_off']}/{row['questions']} | lenient kept {le['kept_tokens']:.1f} "
             f"tokens x{le['output_tokens_vs_off']:.2f} time x{le['cloud_ms_vs_off']:.2f} accuracy "
             f"{le['accuracy']} vs exact {ex['accuracy']}"
+        )
+    if daemon := report.get("through_daemon"):
+        print(
+            f"through the daemon ({daemon['questions']} explanations, drafted then escalated), p50 ms first chunk / "
+            "end to end: "
+            + ", ".join(f"{m} {daemon[m]['first_chunk_ms']:.0f} / {daemon[m]['end_to_end_ms']:.0f}" for m in MODES)
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))

@@ -36,6 +36,7 @@ from edge.pipeline.share import ShareReport
 from edge.routing.labels import OutcomeLabels
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
+from shared.types import DraftVerification, EdgeContext
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,11 @@ class AppNamespace:
         return self._parts.cascade.parts.estimator
 
     @property
+    def verify(self) -> DraftVerification:
+        """How this namespace's escalations with a draft ask the cloud to verify it ([edge.uplink])."""
+        return self._parts.cascade.verify
+
+    @property
     def edge_model(self) -> str:
         return self._parts.cascade.edge_model
 
@@ -137,9 +143,11 @@ class AppNamespace:
     def answer_stream(self, query: Query, live: bool = True) -> AsyncGenerator[AnswerEvent, None]:
         return self._parts.cascade.answer_stream(query, live)
 
-    async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
+    async def escalate(
+        self, query: Query, cache_answer: bool = True, edge_context: EdgeContext | None = None
+    ) -> UplinkDone:
         """Asks the cloud directly (the reconciler, labeled runs); never raises."""
-        return await self._parts.cascade.escalate(query, cache_answer=cache_answer)
+        return await self._parts.cascade.escalate(query, cache_answer, edge_context)
 
     async def context_for(self, query: Query) -> list[tuple[str, str]] | None:
         return await self._parts.cascade.context_for(query)

@@ -10,12 +10,20 @@ from typing import Any
 import numpy as np
 
 from edge.agent import EdgeAgent
+from edge.calibration.costs import verification_savings
 from edge.calibration.curves import CurvePoint
 from edge.calibration.guard import Baselines, oracle_at
 from edge.calibration.labeled import builtin, load_jsonl, split
 from edge.calibration.outcomes import Outcome, agreement_report, collect_outcomes
 from edge.calibration.served import replay_advice
-from edge.calibration.variants import Replay, Target, choose, evaluate, shares_without_objection
+from edge.calibration.variants import (
+    Replay,
+    Target,
+    choose,
+    evaluate,
+    held_out_scores,
+    shares_without_objection,
+)
 from edge.confidence.estimators import ALL_ESTIMATORS, create_estimator
 from edge.confidence.learned import LearnedEstimator
 from edge.core.protocols import ConfidenceEstimator
@@ -196,6 +204,11 @@ async def calibrate(config: TandemConfig, args: argparse.Namespace) -> dict:
         "agreement": agreement_report(cal_out + held_out),
     }
     report["gap_recovered_held_out"] = base.gap_recovered(held_point, report["oracle_accuracy_held_out"])
+    served = held_out_scores(fitted[best["estimator"]], best["router"], replay)
+    report["verification"] = {
+        "mode": str(uncached.edge.uplink.verify_draft),
+        **verification_savings(held_out, served, best["threshold"], config.cost),
+    }
     if best["objection"] is not None:
         report["better_side"] = base.better_side
         report["shares_without_objection"] = shares_without_objection(fitted[best["estimator"]], best, replay)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from edge.core.query import Query
 from edge.namespace import AppNamespace
 from shared.errors import BackendFailure
 from shared.llama_runtime import StepToken
-from shared.types import ModelInfo
+from shared.types import EdgeContext, ModelInfo, VerifyMode
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,15 @@ class EdgeRun:
 
 @dataclass(frozen=True)
 class CloudRun:
+    """The cloud's answer; with a verified draft, prompt_tokens include the draft and completion_tokens count only
+    the tokens generated after the `kept_tokens` of it the cloud kept."""
+
     answer: str
     prompt_tokens: int
     completion_tokens: int
     latency_ms: float
+    draft_tokens: int = 0
+    kept_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,10 +155,15 @@ async def collect_outcomes(
     def query(item: LabeledItem) -> Query:
         return Query(question=item.question, style=namespace.style, request_id=f"label-{item.id}")
 
+    verify = namespace.verify
+    verified = verify.mode != VerifyMode.OFF
+
     def key(side: str, model: str, item: LabeledItem) -> str:
         # What the model sees, not the question: a changed prompt format never reuses stale answers. The cloud
-        # renders a bare question itself, in its model's style.
+        # renders a bare question itself, in its model's style; a verified one also sees the edge model's draft.
         style = cloud.prompt_style if cloud else ""
+        if verified and side == "cloud":
+            style = f"{style}|{verify.mode}:{verify.alpha}|{namespace.edge_model}"
         seen = query(item).rendered_text() if side == "edge" else f"{style}|{item.question}"
         return f"{side}|{model}|{namespace.style.max_tokens}|{seen}"
 
@@ -170,16 +180,24 @@ async def collect_outcomes(
         async def ask(item: LabeledItem) -> None:
             k = key("cloud", cloud.model_id, item)
             if (cached := memo.get(k)) is None:
+                # The served cascade escalates with its draft, verified as configured: the same here, so the run
+                # tells what verification saved (edge.calibration.costs).
+                edge = edge_runs[item.id]
+                drafted = EdgeContext(edge.answer, 0.0, "", namespace.edge_model) if verified and edge.answer else None
                 for attempt in range(CLOUD_ATTEMPTS):  # a busy cloud missing one deadline must not end the run
                     async with limit:
-                        outcome = await namespace.escalate(query(item), cache_answer=False)
+                        outcome = await namespace.escalate(query(item), cache_answer=False, edge_context=drafted)
                     if outcome.result is not None or attempt == CLOUD_ATTEMPTS - 1:
                         break
                     await wait_for_cloud(namespace)
                 if outcome.result is None:
                     raise BackendFailure(f"the cloud failed on {item.id}: {outcome.failure} {outcome.detail}")
                 r = outcome.result
-                cached = asdict(CloudRun(r.text.strip(), r.prompt_tokens, r.completion_tokens, r.client_latency_ms))
+                v = r.verification
+                run = CloudRun(r.text.strip(), r.prompt_tokens, r.completion_tokens, r.client_latency_ms)
+                if v is not None:
+                    run = replace(run, draft_tokens=v.draft_tokens, kept_tokens=v.accepted_tokens)
+                cached = asdict(run)
                 memo.put(k, cached)
             cloud_runs[item.id] = CloudRun(**cached)
             bar.update(1)

@@ -28,6 +28,19 @@ def _variant_rows(report: dict, key: str, target: float) -> None:
             )
 
 
+def _verification_line(report: dict) -> None:
+    v = report.get("verification")
+    if v is None or v["mode"] == "off":
+        return
+    cost, kept, bought = v["cost_per_question"], v["kept_draft_tokens"], v["same_budget_verified"]
+    print(
+        f"draft verification ({v['mode']}) at held-out share {v['cloud_share']:.3f}: cloud cost per question "
+        f"{cost['off']:.6f} unverified, {cost['verified']:.6f} verified ({kept['kept']} of {kept['drafted']} draft "
+        f"tokens kept); the unverified budget buys share {bought['cloud_share']:.3f} verified, accuracy "
+        f"{bought['accuracy']:.3f} (against {v['accuracy']:.3f})"
+    )
+
+
 def print_report(report: dict) -> None:
     ((key, target),) = report["target"].items()
     print(
@@ -43,6 +56,7 @@ def print_report(report: dict) -> None:
         f"{report['random_accuracy_held_out']:.3f}, "
         f"oracle {report['oracle_accuracy_held_out']:.3f}; gap recovered {'-' if gap is None else f'{gap:+.2f}'}"
     )
+    _verification_line(report)
     router = "router on" if report["served_policy"]["router"] else "router off"
     print(f"chosen: {report['chosen']} ({router}), the best held-out gain over random escalation")
     if report["objection"]:

@@ -50,15 +50,22 @@ def _threshold(cal: tuple[np.ndarray, np.ndarray, np.ndarray], target: Target, r
     return (threshold_for_accuracy(curve, target.value) or curve[-1]).threshold
 
 
+def held_out_scores(estimator: ConfidenceEstimator, router: bool, replay: Replay) -> np.ndarray:
+    """The served scores of the held-out split under one variant."""
+    on = router and replay.routing is not None
+    return served_scores(replay.held_out, estimator, replay.held_advice if on else None, replay.routing if on else None)
+
+
 def evaluate(name: str, estimator: ConfidenceEstimator, router: bool, replay: Replay, target: Target) -> dict:
     """One variant: its threshold from the calibration split, both splits evaluated at it."""
     on = router and replay.routing is not None
-    routing = replay.routing if on else None
-    cal_advice, held_advice = (replay.cal_advice, replay.held_advice) if on else (None, None)
     raw_cal = outcome_arrays(replay.calibration, estimator)
     held_arrays = outcome_arrays(replay.held_out, estimator)
-    cal = served_scores(replay.calibration, estimator, cal_advice, routing), *raw_cal[1:]
-    ev = served_scores(replay.held_out, estimator, held_advice, routing), *held_arrays[1:]
+    cal_scores = served_scores(
+        replay.calibration, estimator, replay.cal_advice if on else None, replay.routing if on else None
+    )
+    cal = cal_scores, *raw_cal[1:]
+    ev = held_out_scores(estimator, router, replay), *held_arrays[1:]
     row: dict[str, Any] = {"estimator": name, "router": on, "auroc": roc_auc(raw_cal[0], raw_cal[1])}
     row["served_auroc"] = roc_auc(np.clip(cal[0], -1.0, 2.0), cal[1])
     threshold = _threshold(cal, target, row)

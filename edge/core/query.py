@@ -11,7 +11,7 @@ from typing import Literal
 from edge.core.keys import cache_key
 from shared.errors import InvalidRequest
 from shared.prompts import PromptStyle, render_question, style_stops
-from shared.types import ChatMessage, SamplingParams
+from shared.types import ChatMessage, DraftVerification, EdgeContext, GenerationRequest, SamplingParams
 
 Route = Literal["auto", "edge", "cloud"]
 
@@ -133,6 +133,28 @@ class Query:
             return None, None, self.question.strip(), replace(self.sampling, stop=self.stop or ())
         prompt, messages = self.rendered()
         return prompt, messages, None, self.sampling
+
+    def escalation(
+        self,
+        edge_context: EdgeContext | None = None,
+        expert: str = "",
+        verify: DraftVerification | None = None,
+        top_logprobs: int | None = None,
+    ) -> GenerationRequest:
+        """The request that puts this query to the cloud; `verify` applies only when the context carries a draft."""
+        prompt, messages, question, sampling = self.for_cloud()
+        drafted = edge_context is not None and bool(edge_context.draft_answer)
+        return GenerationRequest(
+            self.request_id,
+            sampling,
+            prompt=prompt,
+            messages=messages,
+            question=question,
+            top_logprobs=top_logprobs,
+            edge_context=edge_context,
+            expert=expert,
+            verify=verify if drafted else None,
+        )
 
     def rendered_text(self, context: list[tuple[str, str]] | None = None) -> str:
         """Exactly what the models see (a prompt, or the messages as JSON): a memo key for labeled runs."""

@@ -254,19 +254,9 @@ class Cascade:
     def _request(
         self, query: Query, edge_context: EdgeContext | None, expert: ExpertChoice | None = None
     ) -> GenerationRequest:
-        prompt, messages, question, sampling = query.for_cloud()
-        return GenerationRequest(
-            query.request_id,
-            sampling,
-            prompt=prompt,
-            messages=messages,
-            question=question,
-            # The sampled tokens' log-probs at least, when the cloud's answer becomes a label: how sure it was.
-            top_logprobs=query.top_logprobs if query.logprobs else (0 if self.teacher is not None else None),
-            edge_context=edge_context,
-            expert=expert.name if expert else "",
-            verify=self.verify if edge_context is not None and edge_context.draft_answer else None,
-        )
+        # The sampled tokens' log-probs at least, when the cloud's answer becomes a label: how sure it was.
+        top_logprobs = query.top_logprobs if query.logprobs else (0 if self.teacher is not None else None)
+        return query.escalation(edge_context, expert.name if expert else "", self.verify, top_logprobs)
 
     async def _remember(self, query: Query, done: UplinkDone, tally: Tally, vector: LazyVector) -> None:
         r = done.result
@@ -276,12 +266,15 @@ class Cascade:
         ttl = min(r.cache.ttl_seconds, self.config.cache.max_ttl_s)
         await self.parts.cache.store(query, answer=r.text, model=r.model, ttl_s=ttl, meta=meta, vector=vector)
 
-    async def escalate(self, query: Query, cache_answer: bool = True) -> UplinkDone:
+    async def escalate(
+        self, query: Query, cache_answer: bool = True, edge_context: EdgeContext | None = None
+    ) -> UplinkDone:
         """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs
-        (which pass `cache_answer=False`: a benchmark's answers must not become its own context)."""
+        (which pass `cache_answer=False`: a benchmark's answers must not become its own context, and the edge's
+        draft, verified as the served cascade would have it verified)."""
         vector = LazyVector(self.parts.embedder, query.text)
         expert = await self._expert(vector)
-        async with aclosing(self.parts.uplink.stream(self._request(query, None, expert))) as events:
+        async with aclosing(self.parts.uplink.stream(self._request(query, edge_context, expert))) as events:
             done = await settle(events)
         if cache_answer:
             tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)

@@ -112,19 +112,10 @@ def test_quality_benchmark(tmp_path):
     assert (tmp_path / "quality.png").stat().st_size > 10_000
     assert data["questions"] == 16
     assert finite(data["edge_only_accuracy"], data["cloud_only_accuracy"], data["oracle"]["accuracy"])
-    assert set(data["estimators"]) == {
-        "mean_logprob",
-        "min_logprob",
-        "quantile",
-        "margin",
-        "entropy",
-        "router",
-        "router+mean_logprob",
-        "learned",
-        "learned+router",
-        "edge_cloud_agreement",
-        "mean_logprob+context",
-    }
+    estimators = "mean_logprob min_logprob quantile margin entropy router router+mean_logprob learned learned+router"
+    assert set(data["estimators"]) == {*estimators.split(), "edge_cloud_agreement", "mean_logprob+context"}
+    costs = data["verification"]["mean_logprob"]["cost_per_question"]
+    assert (tmp_path / "quality_cost.png").is_file() and costs["verified"] == costs["off"], "llama.cpp verifies none"
     assert finite(data["cache_as_context"]["edge_only_accuracy"])
     assert finite(data["router"]["pre_generation"]["edge_seconds_saved"])
     assert 0.0 <= data["router"]["weight_on_logprob"] <= 1.0

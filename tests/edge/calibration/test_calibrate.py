@@ -78,6 +78,7 @@ def test_calibrate_writes_threshold_and_reports_held_out(tmp_path, vllm_cloud):
     )
     assert done.returncode == 0, done.stderr
     assert "held-out" in done.stdout and "vs random" in done.stdout
+    assert "draft verification (exact)" in done.stdout, "the cloud verified the drafts, and the report prices it"
     written = tomllib.loads(config.read_text())
     chosen = json.loads(done.stdout.strip().splitlines()[-1])["chosen"]
     confidence = written["edge"]["confidence"]
