@@ -3,8 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-# cloud-cpu on hosts without CUDA; `make TANDEM_EXTRAS=cloud-gpu,scale,experts,models,edge,dev install` on a GPU host.
-TANDEM_EXTRAS ?= cloud-cpu,scale,experts,models,edge,dev
+# cloud-cpu on hosts without CUDA; `make TANDEM_EXTRAS=cloud-gpu,scale,fleet,experts,models,edge,dev install` on a GPU host.
+TANDEM_EXTRAS ?= cloud-cpu,scale,fleet,experts,models,edge,dev
 STAMP := $(VENV)/.tandem-installed
 # llama.cpp built for a portable x86-64 baseline (AVX2/FMA/F16C), once per machine, outside the clone: its
 # default -march=native build died with SIGILL on a VM whose CPU flags promise more than the host runs.
@@ -91,6 +91,9 @@ bench: models
 	$(PY) -m benchmarks.soak
 	$(PY) -m benchmarks.isolation
 	$(PY) -m benchmarks.tls_cost
+	$(PY) -m benchmarks.verify
+	$(PY) -m benchmarks.verify_off
+	$(PY) -m benchmarks.fleet
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

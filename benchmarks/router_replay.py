@@ -30,11 +30,11 @@ from edge.calibration.labeled import BUILTIN_SETS, builtin
 from edge.calibration.outcomes import Outcome
 from edge.calibration.served import calibration_rows, replay_advice, served_curve, served_scores
 from edge.confidence.estimators import create_estimator
-from edge.core.answers import draft_agrees
 from edge.core.protocols import AGREEMENT, RouterAdvice
 from edge.pipeline.decision import decide
 from edge.pipeline.share import ShareTracker
 from edge.routing.policy import KnnRoutePolicy
+from shared.answers import draft_agrees
 from shared.config import RoutingConfig
 
 ESTIMATOR = create_estimator("mean_logprob")

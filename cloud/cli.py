@@ -1,4 +1,5 @@
-"""`tandem-cloud`: serve the inference service, prepare the default model, make certificates, manage keys."""
+"""`tandem-cloud`: serve the inference service, prepare the default model, make certificates, manage keys, build
+fleet routers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 from cloud.experts.commands import add_experts_parser, run_experts
+from cloud.fleet.commands import add_fleet_parser, run_fleet
 from shared.cli_flags import accept_config_after_commands, add_common_flags, add_section_flags, config_from_args
 from shared.config import CloudConfig, LoggingConfig
 from shared.errors import TandemError
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by its id")
     revoke.add_argument("key_id")
     add_experts_parser(sub)
+    add_fleet_parser(sub)
     accept_config_after_commands(sub)
     return parser
 
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             _certs(args)
         elif args.command == "keys":
             return _keys(args, config)
+        elif args.command == "fleet":
+            return run_fleet(args, config)
         elif args.command == "experts":
             from cloud.backends.vllm_backend import resolve_model
 

@@ -12,9 +12,13 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
+from prometheus_client import start_http_server
 
 from cloud.backends import GenerationBackend, create_backend
 from cloud.backends.base import warm_up
+from cloud.fleet.hub import FleetHub
+from cloud.fleet.records import fleet_dir
+from cloud.fleet.servicer import FleetServicer
 from cloud.keys import KeyStore
 from cloud.servicer import InferenceServicer
 from cloud.tenancy import TenantGate, TenantInterceptor
@@ -28,6 +32,7 @@ from shared.rpc import inference_pb2, inference_pb2_grpc
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name
+FLEET_SERVICE_NAME = inference_pb2.DESCRIPTOR.services_by_name["FleetService"].full_name
 # Printed on stdout once serving, so launchers learn the bound port (useful with port 0).
 GRPC_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
@@ -107,14 +112,19 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
 
     gate = TenantGate(cloud, KeyStore(keys_path(config)))
     server = grpc.aio.server(interceptors=[TenantInterceptor(gate)], options=GRPC_OPTIONS)
-    servicer = InferenceServicer(backend, engine, cloud, gate)
+    fleet = FleetHub(cloud.fleet, fleet_dir(config))
+    servicer = InferenceServicer(backend, engine, cloud, gate, fleet)
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server)
+    inference_pb2_grpc.add_FleetServiceServicer_to_server(FleetServicer(fleet), server)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
+    health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
     reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME), server
+        (SERVICE_NAME, FLEET_SERVICE_NAME, health_name, reflection.SERVICE_NAME), server
     )
     port = _bind(server, cloud)
+    if cloud.metrics_port:
+        start_http_server(cloud.metrics_port, addr="127.0.0.1")
     await server.start()
     for name in ("", SERVICE_NAME):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -130,10 +140,12 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
     print(f"{CLOUD_READY_PREFIX} port={port} model={engine.model_id}", flush=True)
 
     watchdog = asyncio.create_task(_watch_engine(backend, health))
+    recording = asyncio.create_task(fleet.run())
     try:
         await stop.wait()
     finally:
         watchdog.cancel()
+        recording.cancel()
         log.info("shutting down", extra={"grace_s": cloud.grace_period_s, "in_flight": servicer.limiter.active})
         servicer.draining = True
         await health.enter_graceful_shutdown()
@@ -142,5 +154,6 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
         while servicer.limiter.active and loop.time() < deadline:
             await asyncio.sleep(0.05)
         await server.stop(max(0.0, deadline - loop.time()))
+        await fleet.close()  # the streams have ended: every record they made is written
         await backend.shutdown()
         log.info("stopped")

@@ -12,11 +12,12 @@ import grpc
 
 from cloud.admission import ConcurrencyLimiter
 from cloud.backends.base import EngineDescription, GenerationBackend
+from cloud.fleet.hub import FleetHub
 from cloud.tenancy import TenantGate
 from cloud.validation import RequestLimits, parse_generate_request
 from shared.config import CloudConfig
 from shared.errors import ShuttingDown, TandemError
-from shared.logging_setup import request_id_var
+from shared.logging_setup import request_id_var, tenant_var
 from shared.rpc import inference_pb2 as pb
 from shared.rpc import inference_pb2_grpc
 from shared.types import FinishReason, GenerationChunk, GenerationRequest
@@ -29,9 +30,15 @@ SERVER_VERSION = "0.1.0"
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     def __init__(
-        self, backend: GenerationBackend, engine: EngineDescription, config: CloudConfig, gate: TenantGate
+        self,
+        backend: GenerationBackend,
+        engine: EngineDescription,
+        config: CloudConfig,
+        gate: TenantGate,
+        fleet: FleetHub | None = None,
     ) -> None:
         self._backend = backend
+        self._fleet = fleet
         self._gate = gate
         self._engine = engine
         self._config = config
@@ -76,11 +83,15 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     async def _stream(self, req: GenerationRequest, admitted_at: float) -> AsyncGenerator[pb.GenerateResponse, None]:
         first_token_at: float | None = None
         last: GenerationChunk | None = None
+        tenant = tenant_var.get()
+        kept: list[GenerationChunk] | None = [] if self._fleet and self._fleet.wants(tenant, req) else None
         async for chunk in self._backend.generate(req):
             if first_token_at is None and (chunk.completion_tokens or chunk.text):  # a verified prefix is text
                 first_token_at = time.perf_counter()
             if chunk.text or chunk.tokens:
                 yield delta_to_proto(chunk)
+            if kept is not None:
+                kept.append(chunk)
             last = chunk
         if last is None or last.finish_reason is None:
             raise TandemError("engine ended the stream without a finish reason")
@@ -92,6 +103,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         cacheable = last.finish_reason != FinishReason.ABORT and not sampled
         ttl_s = limits.cache_ttl_seconds
         self.served += 1
+        if self._fleet is not None and kept is not None and last.finish_reason != FinishReason.ABORT:
+            answer, logprobs = "".join(c.text for c in kept), [t.logprob for c in kept for t in c.tokens]
+            self._fleet.escalated(tenant, req, answer, logprobs)
         log.info(
             "request served",
             extra={

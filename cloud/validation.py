@@ -18,12 +18,13 @@ from shared.prompts import PromptStyle, render_question
 from shared.rpc import inference_pb2 as pb
 from shared.text_checks import MAX_STOP_CHARS, text_problem
 from shared.types import ChatMessage, DraftVerification, EdgeContext, GenerationRequest, SamplingParams, VerifyMode
-from shared.wire import verify_from_proto
+from shared.wire import FLEET_SHARE_FROM_PB, verify_from_proto
 
 CHAT_ROLES = frozenset({"system", "user", "assistant"})
 MAX_STOP_STRINGS = 8
 MAX_REQUEST_ID_LEN = 128
 MAX_DRAFT_CHARS = 16_384
+MAX_EMBEDDING_DIM = 4096
 # Far more characters than any prompt that fits the context has: refused before tokenizing a megabyte.
 CHARS_PER_CONTEXT_TOKEN = 16
 
@@ -128,7 +129,15 @@ def _edge_context(msg: pb.GenerateRequest) -> EdgeContext | None:
     e = msg.edge_context
     confidence = _finite("edge_context.confidence", e.confidence, 0.0, 1.0)
     draft = _text("edge_context.draft_answer", e.draft_answer, MAX_DRAFT_CHARS)
-    return EdgeContext(draft, confidence, e.estimator, e.edge_model)
+    share = FLEET_SHARE_FROM_PB.get(e.fleet_share)
+    if share is None:
+        raise InvalidRequest(f"edge_context.fleet_share {e.fleet_share} is not a known value")
+    embedding = tuple(e.question_embedding)
+    if len(embedding) > MAX_EMBEDDING_DIM or not all(math.isfinite(x) for x in embedding):
+        raise InvalidRequest(f"edge_context.question_embedding must be at most {MAX_EMBEDDING_DIM} finite numbers")
+    return EdgeContext(
+        draft, confidence, e.estimator, e.edge_model, share, embedding, e.embedder[:128], e.draft_cut_short
+    )
 
 
 def _verify(msg: pb.GenerateRequest) -> DraftVerification | None:

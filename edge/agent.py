@@ -24,12 +24,14 @@ from edge.cache.store import SqliteCache
 from edge.cache.vector_index import VectorIndex
 from edge.confidence.estimators import configured_estimator, refitting
 from edge.confidence.learned import FEATURES
+from edge.fleet_sync import FleetSync
 from edge.local.generator import LlamaGenerator
 from edge.local.model import load_local_model
 from edge.namespace import AppNamespace, NamespaceParts
 from edge.pipeline.cascade import Cascade, CascadeParts
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
 from edge.routing.experts import ExpertChooser
+from edge.routing.fleet_layer import FleetLayer, WithFleet
 from edge.routing.labels import OutcomeLabels
 from edge.routing.outcome_store import LayeredOutcomes, OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
@@ -106,6 +108,12 @@ class EdgeAgent:
             self._device = device
             self._estimator = configured_estimator(edge, self._generator.model_name)
             self._experts = ExpertChooser(edge.experts, self._cloud_experts, self._embedder)
+            # The fleet's router rows under every app's own labels; the daemon runs the sync (`fleet.run()`).
+            self.fleet_layer = FleetLayer()
+            self.fleet: FleetSync | None = None
+            if self._embedder is not None and (edge.fleet.share != "off" or edge.fleet.public_key):
+                state = config.data_dir / "fleet.json"
+                self.fleet = FleetSync(self._client, self.fleet_layer, edge.fleet, self._embedder, state)
             names = dict.fromkeys(namespaces)
             if not names:
                 raise ValueError("an edge agent serves at least one namespace")
@@ -135,7 +143,9 @@ class EdgeAgent:
         router = None
         if edge.routing.enabled:
             source = LayeredOutcomes(self._calibration, outcomes) if name else outcomes
-            router = KnnRoutePolicy(source, edge.routing)
+            router = KnnRoutePolicy(WithFleet(self.fleet_layer, source), edge.routing, edge.fleet.weight)
+        if self.fleet is not None:
+            self.fleet.add_app(name, outcomes, router)
         model = self._generator.model_name
         stored = functools.partial(outcomes.featured, model, len(FEATURES))
         estimator, rule = self._estimator, refitting(self._estimator, edge, stored)

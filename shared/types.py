@@ -37,6 +37,11 @@ class EdgeContext:
     confidence: float = 0.0
     estimator: str = ""
     edge_model: str = ""
+    # Fleet learning (proto FleetShare): what the cloud may keep of this escalation, with the tenant's consent.
+    fleet_share: str = "off"  # "off", "embeddings" or "text"
+    question_embedding: tuple[float, ...] = ()
+    embedder: str = ""
+    draft_cut_short: bool = False
 
 
 class VerifyMode(enum.StrEnum):

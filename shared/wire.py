@@ -30,6 +30,12 @@ VERIFY_TO_PB = {
     VerifyMode.LENIENT: pb.DraftVerification.LENIENT,
 }
 VERIFY_FROM_PB = {v: k for k, v in VERIFY_TO_PB.items()}
+FLEET_SHARE_TO_PB = {
+    "off": pb.FLEET_SHARE_OFF,
+    "embeddings": pb.FLEET_SHARE_EMBEDDINGS,
+    "text": pb.FLEET_SHARE_TEXT,
+}
+FLEET_SHARE_FROM_PB = {v: k for k, v in FLEET_SHARE_TO_PB.items()}
 
 
 def request_to_proto(req: GenerationRequest, model: str = "") -> pb.GenerateRequest:
@@ -52,7 +58,14 @@ def request_to_proto(req: GenerationRequest, model: str = "") -> pb.GenerateRequ
         e = req.edge_context
         msg.edge_context.CopyFrom(
             pb.EdgeContext(
-                draft_answer=e.draft_answer, confidence=e.confidence, estimator=e.estimator, edge_model=e.edge_model
+                draft_answer=e.draft_answer,
+                confidence=e.confidence,
+                estimator=e.estimator,
+                edge_model=e.edge_model,
+                fleet_share=FLEET_SHARE_TO_PB[e.fleet_share],
+                question_embedding=e.question_embedding,
+                embedder=e.embedder,
+                draft_cut_short=e.draft_cut_short,
             )
         )
     if req.verify is not None and req.verify.mode != VerifyMode.OFF:

@@ -6,9 +6,10 @@ import os
 
 import pytest
 
+from cloud.keys import KeyStore
 from shared.config import default_data_dir
 from shared.launchers import CloudProcess
-from tests.settings import MECHANICS_CLOUD_MODEL, MECHANICS_EDGE_MODEL, SERVER_FLAGS
+from tests.settings import FLEET_CONSENTING, MECHANICS_CLOUD_MODEL, MECHANICS_EDGE_MODEL, SERVER_FLAGS
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -48,3 +49,11 @@ def vllm_cloud(hermetic_data_dir, tmp_path_factory) -> CloudProcess:
     log = tmp_path_factory.mktemp("cloud") / "vllm-cloud.log"
     with CloudProcess(SERVER_FLAGS, log_path=log) as cloud:
         yield cloud
+
+
+@pytest.fixture(scope="session")
+def fleet_tenants(hermetic_data_dir) -> dict[str, str]:
+    """API keys of three tenants in the session cloud's key file (reloaded live): acme and beta consent to fleet
+    records (tests/settings.py), gamma does not."""
+    store = KeyStore(hermetic_data_dir / "cloud" / "keys.json")
+    return {tenant: store.add(tenant)[1] for tenant in (*FLEET_CONSENTING, "gamma")}

@@ -1,6 +1,7 @@
 """Settings of the shared test cloud service, imported by tests that assert against them."""
 
 from shared.model_registry import GEMMA, SMOLLM2
+from shared.service_process import free_port
 
 API_KEY = "test-key-7f3a"
 # What every cloud and edge the tests start runs unless a test names another: the fast pair.
@@ -9,6 +10,8 @@ MECHANICS_EDGE_MODEL = SMOLLM2
 MAX_CONCURRENT = 4
 MAX_OUTPUT_TOKENS = 256
 AUTH = (("authorization", f"Bearer {API_KEY}"),)
+FLEET_CONSENTING = ("acme", "beta")
+CLOUD_METRICS_PORT = free_port()
 SERVER_FLAGS = [
     "--backend",
     "vllm",
@@ -18,4 +21,12 @@ SERVER_FLAGS = [
     str(MAX_CONCURRENT),
     "--max-output-tokens",
     str(MAX_OUTPUT_TOKENS),
+    # Fleet learning: two tenants consent (their keys are made by the `fleet_tenants` fixture); every record is
+    # written at once, so a test waits for its file rather than for a timer.
+    "--fleet-consent",
+    ",".join(FLEET_CONSENTING),
+    "--fleet-flush-records",
+    "1",
+    "--metrics-port",
+    str(CLOUD_METRICS_PORT),
 ]

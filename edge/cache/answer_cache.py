@@ -18,10 +18,10 @@ from edge.cache.contrasts import same_question
 from edge.cache.hit_bound import AuditedHit, HitBoundReport, HitThresholds
 from edge.cache.store import CachedAnswer, CacheStore
 from edge.cache.vector_index import VectorIndex
-from edge.core.answers import draft_agrees
 from edge.core.keys import normalize_text
 from edge.core.protocols import CacheHit, LazyVector
 from edge.core.query import Query
+from shared.answers import draft_agrees
 from shared.config import CacheConfig
 from shared.types import GenerationResult
 

@@ -25,6 +25,7 @@ class SentenceEmbedder:
     """Thread-safe for concurrent `embed` calls (onnxruntime sessions are)."""
 
     dim = 384
+    name = "all-MiniLM-L6-v2-int8"  # fleet rows of another embedder are not comparable with this one's
 
     def __init__(self, threads: int = 2, model_path: Path | None = None, tokenizer_path: Path | None = None) -> None:
         import onnxruntime as ort
@@ -71,6 +72,7 @@ class AsyncEmbedder:
     def __init__(self, embedder: SentenceEmbedder) -> None:
         self._embedder = embedder
         self.dim = embedder.dim
+        self.name = embedder.name
 
     async def embed(self, text: str) -> np.ndarray:
         return await asyncio.to_thread(self._embedder.embed_one, text)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from edge.core.answers import normalize_answer, says
+from shared.answers import normalize_answer, says
 from shared.errors import InvalidRequest
 from shared.prompts import FEW_SHOT_QA
 

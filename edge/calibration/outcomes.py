@@ -16,10 +16,10 @@ import numpy as np
 from tqdm import tqdm
 
 from edge.calibration.labeled import LabeledItem, is_correct
-from edge.core.answers import draft_agrees
 from edge.core.protocols import ConfidenceEstimator
 from edge.core.query import Query
 from edge.namespace import AppNamespace
+from shared.answers import draft_agrees
 from shared.errors import BackendFailure
 from shared.llama_runtime import StepToken
 from shared.types import EdgeContext, ModelInfo, VerifyMode

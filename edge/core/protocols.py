@@ -68,9 +68,10 @@ class ConfidenceEstimator(Protocol):
 
 
 class Embedder(Protocol):
-    """Sentence embeddings off the event loop: unit float32 rows of `dim` columns."""
+    """Sentence embeddings off the event loop: unit float32 rows of `dim` columns, by the model `name`."""
 
     dim: int
+    name: str
 
     async def embed(self, text: str) -> np.ndarray: ...
 

@@ -45,6 +45,8 @@ def create_app(config: TandemConfig, sensor: DeviceSensor | None = None) -> Fast
                 on_pass = functools.partial(state.metrics.reconciler_pass, name)
                 reconciler = Reconciler(outbox, namespace, daemon.outbox_interval_s, daemon.outbox_batch, on_pass)
                 tasks.append(asyncio.create_task(reconciler.run()))
+            if agent.fleet is not None:
+                tasks.append(asyncio.create_task(agent.fleet.run()))
             await asyncio.to_thread(state.sample_device)
             try:
                 yield

@@ -33,6 +33,7 @@ from edge.core.query import Query, QueryStyle
 from edge.core.relation import relation_text
 from edge.pipeline.cache_audit import CacheHitAudits
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
+from edge.pipeline.fleet_context import shared_with_fleet
 from edge.pipeline.guard import CoinPlan
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from edge.pipeline.shaping import DeltaShaper
@@ -202,6 +203,8 @@ class Cascade:
         edge_context = None
         if draft is not None:
             edge_context = EdgeContext(draft.text, tally.score or 0.0, self.parts.estimator.name, self.edge_model)
+            share = self.config.fleet.share
+            edge_context = await shared_with_fleet(edge_context, share, self.parts.embedder, route_vector, draft)
         shaper, sent, done = DeltaShaper(query.is_question), [], None
         cloud_started = time.perf_counter()
         tally.expert = await self._expert(vector)

@@ -18,7 +18,6 @@ import math
 import random
 import threading
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edge.pipeline.decision import Plan
@@ -115,11 +114,6 @@ def _mean(gains: deque[float]) -> tuple[float, float]:
     mean = sum(gains) / n
     variance = sum((g - mean) ** 2 for g in gains) / max(1, n - 1)
     return mean, math.sqrt(max(variance, MIN_VARIANCE) / n)
-
-
-def token_confidence(logprobs: Sequence[float]) -> float | None:
-    """A side's confidence in its answer: the geometric mean of its token probabilities (None: not known)."""
-    return math.exp(sum(logprobs) / len(logprobs)) if logprobs else None
 
 
 def estimated_gain(agrees: bool, edge_sure: float | None, cloud_sure: float | None) -> float:

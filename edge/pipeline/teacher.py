@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from edge.core.answers import draft_agrees
 from edge.core.protocols import AGREEMENT, AUDIT, Draft, LabelSink, LazyVector, Uplink
 from edge.core.query import Query
 from edge.pipeline.audit import Auditor, AuditSampler
-from edge.pipeline.guard import CoinPlan, PolicyGuard, estimated_gain, token_confidence
+from edge.pipeline.guard import CoinPlan, PolicyGuard, estimated_gain
 from edge.pipeline.tally import Tally
+from shared.answers import agreement_labels, draft_agrees, token_confidence
 from shared.config import EdgeConfig
 from shared.types import GenerationRequest, GenerationResult
 
@@ -56,8 +56,7 @@ class Teacher:
         cloud_sure = token_confidence([t.logprob for t in cloud.tokens])
         if policy_escalated is not None:
             self.guard.observe(policy_escalated, estimated_gain(agrees, edge_sure, cloud_sure))
-        # The cloud's side too: the same answer as the edge's when they agree, else as right as the cloud was sure.
-        cloud_side = 1.0 if agrees else cloud_sure
+        _, cloud_side = agreement_labels(agrees, cloud_sure)
         await self.labels.record(
             query.text, vector, edge_correct=agrees, source=source, steps=draft.steps, cloud_correct=cloud_side
         )

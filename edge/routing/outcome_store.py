@@ -74,6 +74,17 @@ class OutcomeRows:
 
 
 @dataclass(frozen=True)
+class StoredLabel:
+    id: int
+    question: str
+    embedding: np.ndarray
+    edge_correct: float | None
+    cloud_correct: float | None
+    source: str
+    created: float
+
+
+@dataclass(frozen=True)
 class ServedAnswer:
     response_id: str
     question: str
@@ -168,6 +179,17 @@ class OutcomeStore:
             np.array([as_float(r[2]) for r in rows]),
             np.array([r[3] for r in rows]),
         )
+
+    def labels_after(self, last_id: int, sources: tuple[str, ...], limit: int) -> list[StoredLabel]:
+        """Labels of these sources stored after `last_id`, oldest first (a device's uploads resume from there)."""
+        marks = ",".join("?" * len(sources))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, question, embedding, edge_correct, cloud_correct, source, created FROM outcomes "
+                f"WHERE id > ? AND source IN ({marks}) ORDER BY id LIMIT ?",
+                (last_id, *sources, limit),
+            ).fetchall()
+        return [StoredLabel(r[0], r[1], np.frombuffer(r[2], np.float32), r[3], r[4], r[5], r[6]) for r in rows]
 
     def count(self) -> int:
         with self._lock:

@@ -12,14 +12,17 @@ import threading
 import numpy as np
 
 from edge.core.protocols import TEACHER_SOURCES, LazyVector, RouterAdvice
+from edge.routing.fleet_layer import FLEET_PREFIX
 from edge.routing.knn import KnnRouter, LabeledOutcomes
 from edge.routing.outcome_store import OutcomeRows, OutcomeSource
 from shared.config import RoutingConfig
 
 
-def build_router(rows: OutcomeRows, config: RoutingConfig) -> KnnRouter:
-    teacher = np.isin(rows.sources, TEACHER_SOURCES)
-    weights = np.where(teacher, config.agreement_weight, 1.0)
+def build_router(rows: OutcomeRows, config: RoutingConfig, fleet_weight: float = 1.0) -> KnnRouter:
+    fleet = np.char.startswith(rows.sources.astype(str), FLEET_PREFIX)
+    kinds = np.where(fleet, np.char.replace(rows.sources.astype(str), FLEET_PREFIX, ""), rows.sources)
+    teacher = np.isin(kinds, TEACHER_SOURCES)
+    weights = np.where(teacher, config.agreement_weight, 1.0) * np.where(fleet, fleet_weight, 1.0)
     history = LabeledOutcomes(rows.embeddings, rows.edge_correct, rows.cloud_correct, weights)
     relative = config.kernel == "relative"
     return KnnRouter(history, config.k, config.sharpness, config.prior_strength, relative)
@@ -39,9 +42,10 @@ def advise_many(
 
 
 class KnnRoutePolicy:
-    def __init__(self, store: OutcomeSource, config: RoutingConfig) -> None:
+    def __init__(self, store: OutcomeSource, config: RoutingConfig, fleet_weight: float = 1.0) -> None:
         self.store = store
         self.config = config
+        self.fleet_weight = fleet_weight
         self._lock = threading.Lock()
         self._router: KnnRouter | None = None
         self._rows = OutcomeRows.empty()
@@ -56,7 +60,7 @@ class KnnRoutePolicy:
     def refresh(self) -> None:
         """Rebuilds the neighbour index from the store (after calibration or feedback)."""
         rows = self.store.all()
-        router = build_router(rows, self.config) if len(rows.sources) else None
+        router = build_router(rows, self.config, self.fleet_weight) if len(rows.sources) else None
         with self._lock:
             self._rows, self._router = rows, router
 
@@ -70,7 +74,7 @@ class KnnRoutePolicy:
         )
         with self._lock:
             rows = OutcomeRows.concat([self._rows, row])
-            self._rows, self._router = rows, build_router(rows, self.config)
+            self._rows, self._router = rows, build_router(rows, self.config, self.fleet_weight)
 
     def advice_rows(self, embeddings: np.ndarray, leave_one_out: bool = False) -> list[RouterAdvice]:
         """The served advice for each row; `leave_one_out` when the rows are the labeled questions themselves

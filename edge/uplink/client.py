@@ -1,4 +1,4 @@
-"""The edge's gRPC client for tandem.v1.InferenceService."""
+"""The edge's gRPC client for tandem.v1.InferenceService and FleetService."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ class CloudClient:
                 options.append(("grpc.ssl_target_name_override", tls.server_name))
             self._channel = grpc.aio.secure_channel(target, tls.credentials(), options=options)
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
+        self._fleet = inference_pb2_grpc.FleetServiceStub(self._channel)
 
     @classmethod
     def from_config(cls, uplink: UplinkConfig) -> CloudClient:
@@ -104,6 +105,13 @@ class CloudClient:
     async def model_info(self, timeout_s: float = 5.0) -> ModelInfo:
         info = await self._stub.GetModelInfo(pb.ModelInfoRequest(), timeout=timeout_s, metadata=self._metadata)
         return model_info_from_proto(info)
+
+    async def upload_labels(self, batch: pb.LabelBatch, timeout_s: float = 30.0) -> pb.LabelAck:
+        return await self._fleet.UploadLabels(batch, timeout=timeout_s, metadata=self._metadata)
+
+    async def fleet_router(self, since_version: int, device: str, timeout_s: float = 60.0) -> pb.FleetRouter:
+        request = pb.FleetRouterRequest(since_version=since_version, device=device)
+        return await self._fleet.GetFleetRouter(request, timeout=timeout_s, metadata=self._metadata)
 
     async def server_status(self, timeout_s: float = 5.0) -> pb.ServerStatus:
         return await self._stub.GetServerStatus(pb.ServerStatusRequest(), timeout=timeout_s, metadata=self._metadata)

@@ -47,6 +47,14 @@ def _refuses_fields(done: UplinkDone) -> bool:
     return done.failure == "cloud_rejected_request" and "does not know" in (done.detail or "")
 
 
+def _without_new_fields(request: GenerationRequest) -> GenerationRequest:
+    """The request as a cloud of the contract before draft verification and fleet learning reads it."""
+    ctx = request.edge_context
+    if ctx is not None:
+        ctx = replace(ctx, fleet_share="off", question_embedding=(), embedder="", draft_cut_short=False)
+    return replace(request, verify=None, edge_context=ctx)
+
+
 class CloudUplink:
     """Implements `Uplink` over the gRPC client, behind a circuit breaker."""
 
@@ -54,7 +62,7 @@ class CloudUplink:
         self.client = client
         self.breaker = breaker
         self.s_per_token = s_per_token
-        self.verify_refused = False  # the cloud predates draft verification
+        self.verify_refused = False  # the cloud predates draft verification (and fleet learning)
 
     def deadline_s(self, request: GenerationRequest) -> float:
         """The client's deadline plus an allowance per requested token: the whole stream must fit in it."""
@@ -65,16 +73,17 @@ class CloudUplink:
         return self.breaker.state != BreakerState.OPEN
 
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
-        """One escalation. A cloud older than draft verification refuses the field: the request is sent again
-        without it, and no later one asks for it."""
-        if self.verify_refused and request.verify is not None:
-            request = replace(request, verify=None)
+        """One escalation. A cloud older than draft verification or fleet learning refuses their fields: the request
+        is sent again without them, and no later one asks for them."""
+        if self.verify_refused:
+            request = _without_new_fields(request)
         async with aclosing(self._stream(request)) as events:
             async for event in events:
-                if isinstance(event, UplinkDone) and request.verify is not None and _refuses_fields(event):
+                older = _without_new_fields(request)
+                if isinstance(event, UplinkDone) and older != request and _refuses_fields(event):
                     self.verify_refused = True
-                    log.warning("the cloud does not know draft verification; escalating without it")
-                    async with aclosing(self._stream(replace(request, verify=None))) as again:
+                    log.warning("the cloud does not know draft verification or fleet fields; escalating without them")
+                    async with aclosing(self._stream(older)) as again:
                         async for retried in again:
                             yield retried
                     return

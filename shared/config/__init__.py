@@ -40,6 +40,7 @@ from shared.config.edge import (
     RoutingConfig,
     UplinkConfig,
 )
+from shared.config.fleet import CloudFleetConfig, EdgeFleetConfig
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -49,10 +50,12 @@ __all__ = [
     "CacheConfig",
     "CloudConfig",
     "CloudExpertsConfig",
+    "CloudFleetConfig",
     "ConfidenceConfig",
     "CostConfig",
     "DaemonConfig",
     "EdgeConfig",
+    "EdgeFleetConfig",
     "EngineConfig",
     "ExpertsConfig",
     "GuardConfig",

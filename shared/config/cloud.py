@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from shared.config.base import Section, SectionTree, cert_with_key, check_name
+from shared.config.fleet import CloudFleetConfig
 from shared.model_registry import DEFAULT_CLOUD_MODEL, ModelName, resolve_style
 from shared.prompts import PromptStyle
 
@@ -180,6 +181,9 @@ class CloudConfig(SectionTree):
     loopback_port: int = Field(
         0, ge=0, le=65535, description="Also serve plaintext on 127.0.0.1 at this port (sidecars, probes); 0: off."
     )
+    metrics_port: int = Field(
+        0, ge=0, le=65535, description="Prometheus metrics (fleet records, routers served) on 127.0.0.1 here; 0: off."
+    )
     grace_period_s: float = Field(
         10.0, ge=0.0, description="On SIGTERM, how long in-flight streams may run before being cut."
     )
@@ -190,3 +194,4 @@ class CloudConfig(SectionTree):
     tenants: TenantQuotaConfig = Field(default_factory=TenantQuotaConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
     experts: CloudExpertsConfig = Field(default_factory=CloudExpertsConfig)
+    fleet: CloudFleetConfig = Field(default_factory=CloudFleetConfig)

@@ -1,5 +1,4 @@
-"""[edge.*]: the edge agent, one table per package of the request path (local, confidence, cache, routing,
-uplink, experts)."""
+"""[edge.*]: the edge agent, one table per package of the request path (local, confidence, cache, routing, ...)."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from shared.config.base import Section, SectionTree, cert_with_key, check_name
+from shared.config.fleet import EdgeFleetConfig
 from shared.model_registry import DEFAULT_EDGE_MODEL, ModelName, resolve_style
 from shared.network import channel_target
 from shared.prompts import PromptStyle
@@ -70,8 +70,7 @@ class ConfidenceConfig(Section):
 
     estimator: Literal["mean_logprob", "min_logprob", "quantile", "margin", "entropy", "learned"] = Field(
         "mean_logprob",
-        description="Confidence estimator scoring the edge answer; `learned` is the rule calibrate fits "
-        "(needs learned_path).",
+        description="Confidence estimator scoring the edge answer; `learned`: the rule calibrate fits (learned_path).",
     )
     learned_path: str = Field(
         "", description="The learned rule (JSON) `tandem-edge calibrate` wrote, for estimator = learned."
@@ -255,8 +254,8 @@ class UplinkConfig(Section):
     s_per_token: float = Field(
         0.5,
         ge=0,
-        description="Deadline added per requested token: a long answer from a slow cloud streams to its end, a "
-        "stream slower than this per token is cut.",
+        description="Deadline added per requested token: a long answer from a slow cloud streams to its "
+        "end, a stream slower than this per token is cut.",
     )
     breaker_failures: int = Field(3, ge=1, description="Consecutive cloud failures that open the circuit.")
     breaker_reset_s: float = Field(30.0, gt=0, description="How long the circuit stays open before a trial call.")
@@ -298,3 +297,4 @@ class EdgeConfig(SectionTree):
     guard: GuardConfig = Field(default_factory=GuardConfig)
     uplink: UplinkConfig = Field(default_factory=UplinkConfig)
     experts: ExpertsConfig = Field(default_factory=ExpertsConfig)
+    fleet: EdgeFleetConfig = Field(default_factory=EdgeFleetConfig)

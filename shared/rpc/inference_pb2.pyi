@@ -7,16 +7,83 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class FleetShare(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FLEET_SHARE_OFF: _ClassVar[FleetShare]
+    FLEET_SHARE_EMBEDDINGS: _ClassVar[FleetShare]
+    FLEET_SHARE_TEXT: _ClassVar[FleetShare]
+
 class FinishReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     FINISH_REASON_UNSPECIFIED: _ClassVar[FinishReason]
     FINISH_REASON_STOP: _ClassVar[FinishReason]
     FINISH_REASON_LENGTH: _ClassVar[FinishReason]
     FINISH_REASON_ABORT: _ClassVar[FinishReason]
+FLEET_SHARE_OFF: FleetShare
+FLEET_SHARE_EMBEDDINGS: FleetShare
+FLEET_SHARE_TEXT: FleetShare
 FINISH_REASON_UNSPECIFIED: FinishReason
 FINISH_REASON_STOP: FinishReason
 FINISH_REASON_LENGTH: FinishReason
 FINISH_REASON_ABORT: FinishReason
+
+class FleetLabel(_message.Message):
+    __slots__ = ("question_embedding", "embedder", "question", "edge_correct", "cloud_correct", "created", "label_id", "edge_model", "source")
+    QUESTION_EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDER_FIELD_NUMBER: _ClassVar[int]
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    EDGE_CORRECT_FIELD_NUMBER: _ClassVar[int]
+    CLOUD_CORRECT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    LABEL_ID_FIELD_NUMBER: _ClassVar[int]
+    EDGE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    question_embedding: _containers.RepeatedScalarFieldContainer[float]
+    embedder: str
+    question: str
+    edge_correct: float
+    cloud_correct: float
+    created: float
+    label_id: str
+    edge_model: str
+    source: str
+    def __init__(self, question_embedding: _Optional[_Iterable[float]] = ..., embedder: _Optional[str] = ..., question: _Optional[str] = ..., edge_correct: _Optional[float] = ..., cloud_correct: _Optional[float] = ..., created: _Optional[float] = ..., label_id: _Optional[str] = ..., edge_model: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
+
+class LabelBatch(_message.Message):
+    __slots__ = ("device", "labels")
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    device: str
+    labels: _containers.RepeatedCompositeFieldContainer[FleetLabel]
+    def __init__(self, device: _Optional[str] = ..., labels: _Optional[_Iterable[_Union[FleetLabel, _Mapping]]] = ...) -> None: ...
+
+class LabelAck(_message.Message):
+    __slots__ = ("accepted", "recorded")
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    accepted: int
+    recorded: bool
+    def __init__(self, accepted: _Optional[int] = ..., recorded: _Optional[bool] = ...) -> None: ...
+
+class FleetRouterRequest(_message.Message):
+    __slots__ = ("since_version", "device")
+    SINCE_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    since_version: int
+    device: str
+    def __init__(self, since_version: _Optional[int] = ..., device: _Optional[str] = ...) -> None: ...
+
+class FleetRouter(_message.Message):
+    __slots__ = ("version", "manifest", "signature", "payload")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    MANIFEST_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    manifest: bytes
+    signature: bytes
+    payload: bytes
+    def __init__(self, version: _Optional[int] = ..., manifest: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., payload: _Optional[bytes] = ...) -> None: ...
 
 class ChatMessage(_message.Message):
     __slots__ = ("role", "content")
@@ -47,16 +114,24 @@ class SamplingParams(_message.Message):
     def __init__(self, max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class EdgeContext(_message.Message):
-    __slots__ = ("draft_answer", "confidence", "estimator", "edge_model")
+    __slots__ = ("draft_answer", "confidence", "estimator", "edge_model", "fleet_share", "question_embedding", "embedder", "draft_cut_short")
     DRAFT_ANSWER_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     ESTIMATOR_FIELD_NUMBER: _ClassVar[int]
     EDGE_MODEL_FIELD_NUMBER: _ClassVar[int]
+    FLEET_SHARE_FIELD_NUMBER: _ClassVar[int]
+    QUESTION_EMBEDDING_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDER_FIELD_NUMBER: _ClassVar[int]
+    DRAFT_CUT_SHORT_FIELD_NUMBER: _ClassVar[int]
     draft_answer: str
     confidence: float
     estimator: str
     edge_model: str
-    def __init__(self, draft_answer: _Optional[str] = ..., confidence: _Optional[float] = ..., estimator: _Optional[str] = ..., edge_model: _Optional[str] = ...) -> None: ...
+    fleet_share: FleetShare
+    question_embedding: _containers.RepeatedScalarFieldContainer[float]
+    embedder: str
+    draft_cut_short: bool
+    def __init__(self, draft_answer: _Optional[str] = ..., confidence: _Optional[float] = ..., estimator: _Optional[str] = ..., edge_model: _Optional[str] = ..., fleet_share: _Optional[_Union[FleetShare, str]] = ..., question_embedding: _Optional[_Iterable[float]] = ..., embedder: _Optional[str] = ..., draft_cut_short: _Optional[bool] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
     __slots__ = ("request_id", "model", "prompt", "chat", "question", "sampling", "top_logprobs", "edge_context", "expert", "verify_draft")

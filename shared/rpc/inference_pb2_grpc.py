@@ -25,6 +25,128 @@ if _version_not_supported:
     )
 
 
+class FleetServiceStub:
+    """Fleet learning: devices upload their labels and fetch the router built from the fleet's records. Same
+    authentication and tenant scoping as InferenceService: a device only ever gets its own tenant's router.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.UploadLabels = channel.unary_unary(
+                '/tandem.v1.FleetService/UploadLabels',
+                request_serializer=shared_dot_rpc_dot_inference__pb2.LabelBatch.SerializeToString,
+                response_deserializer=shared_dot_rpc_dot_inference__pb2.LabelAck.FromString,
+                _registered_method=True)
+        self.GetFleetRouter = channel.unary_unary(
+                '/tandem.v1.FleetService/GetFleetRouter',
+                request_serializer=shared_dot_rpc_dot_inference__pb2.FleetRouterRequest.SerializeToString,
+                response_deserializer=shared_dot_rpc_dot_inference__pb2.FleetRouter.FromString,
+                _registered_method=True)
+
+
+class FleetServiceServicer:
+    """Fleet learning: devices upload their labels and fetch the router built from the fleet's records. Same
+    authentication and tenant scoping as InferenceService: a device only ever gets its own tenant's router.
+    """
+
+    def UploadLabels(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetFleetRouter(self, request, context):
+        """The newest signed router artifact for the caller's tenant when newer than since_version; else version 0.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_FleetServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'UploadLabels': grpc.unary_unary_rpc_method_handler(
+                    servicer.UploadLabels,
+                    request_deserializer=shared_dot_rpc_dot_inference__pb2.LabelBatch.FromString,
+                    response_serializer=shared_dot_rpc_dot_inference__pb2.LabelAck.SerializeToString,
+            ),
+            'GetFleetRouter': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetFleetRouter,
+                    request_deserializer=shared_dot_rpc_dot_inference__pb2.FleetRouterRequest.FromString,
+                    response_serializer=shared_dot_rpc_dot_inference__pb2.FleetRouter.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'tandem.v1.FleetService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('tandem.v1.FleetService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class FleetService:
+    """Fleet learning: devices upload their labels and fetch the router built from the fleet's records. Same
+    authentication and tenant scoping as InferenceService: a device only ever gets its own tenant's router.
+    """
+
+    @staticmethod
+    def UploadLabels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tandem.v1.FleetService/UploadLabels',
+            shared_dot_rpc_dot_inference__pb2.LabelBatch.SerializeToString,
+            shared_dot_rpc_dot_inference__pb2.LabelAck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetFleetRouter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tandem.v1.FleetService/GetFleetRouter',
+            shared_dot_rpc_dot_inference__pb2.FleetRouterRequest.SerializeToString,
+            shared_dot_rpc_dot_inference__pb2.FleetRouter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
 class InferenceServiceStub:
     """Missing associated documentation comment in .proto file."""
 

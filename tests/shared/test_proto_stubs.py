@@ -46,3 +46,26 @@ def test_draft_verification_round_trips_and_is_off_when_unset():
     newer = pb.GenerateRequest(verify_draft=pb.DraftVerification(mode=7))  # a mode a later contract may add
     with pytest.raises(ValueError, match="not one this server knows"):
         verify_from_proto(newer)
+
+
+def test_an_edge_context_that_shares_nothing_carries_no_field_an_older_cloud_would_refuse():
+    from shared.rpc import inference_pb2 as pb
+    from shared.types import EdgeContext, GenerationRequest, SamplingParams
+    from shared.wire import request_to_proto
+
+    plain = request_to_proto(
+        GenerationRequest("r", SamplingParams(max_tokens=4), question="q", edge_context=EdgeContext("Lima"))
+    )
+    older_fields = {"draft_answer", "confidence", "estimator", "edge_model"}
+    assert {field.name for field, _ in plain.edge_context.ListFields()} <= older_fields
+    shared = EdgeContext("Lima", fleet_share="text", question_embedding=(0.5, 0.25), embedder="m", draft_cut_short=True)
+    msg = pb.GenerateRequest.FromString(
+        request_to_proto(
+            GenerationRequest("r", SamplingParams(max_tokens=4), question="q", edge_context=shared)
+        ).SerializeToString()
+    )
+    assert msg.edge_context.fleet_share == pb.FLEET_SHARE_TEXT and list(msg.edge_context.question_embedding) == [
+        0.5,
+        0.25,
+    ]
+    assert msg.edge_context.embedder == "m" and msg.edge_context.draft_cut_short

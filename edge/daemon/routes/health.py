@@ -85,6 +85,7 @@ async def healthz(request: Request) -> JSONResponse:
         "device": asdict(state.device) if state.device else None,
         "threshold_reasons": list(state.shift.reasons),
         "namespaces": {name: _namespace_json(status) for name, status in local.namespaces.items()},
+        "fleet": None if agent.fleet is None else {**asdict(agent.fleet.status), "device": agent.fleet.device},
     }
     return JSONResponse(body, status_code=200 if local.cache["ok"] else 503)
 

@@ -10,7 +10,8 @@ import random
 import pytest
 
 from edge.core.query import Policy, Query
-from edge.pipeline.guard import POLICY, RANDOM, PolicyGuard, estimated_gain, token_confidence
+from edge.pipeline.guard import POLICY, RANDOM, PolicyGuard, estimated_gain
+from shared.answers import token_confidence
 from shared.config import GuardConfig
 from tests.edge.pipeline.fakes import ListLabels, ScriptedUplink
 from tests.edge.pipeline.test_policy import SURE, UNSURE, cascade

@@ -70,14 +70,21 @@ async def test_the_stream_deadline_grows_with_the_answer_asked_for():
 
 
 class OldCloud(inference_pb2_grpc.InferenceServiceServicer):
-    """A cloud built before draft verification: its validation refuses the field, as cloud/validation.py does."""
+    """A cloud built before draft verification and fleet learning: its validation refuses their fields, as
+    cloud/validation.py does."""
 
     def __init__(self) -> None:
         self.requests: list[pb.GenerateRequest] = []
 
     async def Generate(self, request, context):
         self.requests.append(request)
-        if request.HasField("verify_draft"):
+        newer = {f.name for f, _ in request.edge_context.ListFields()} - {
+            "draft_answer",
+            "confidence",
+            "estimator",
+            "edge_model",
+        }
+        if request.HasField("verify_draft") or newer:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request has fields this server does not know (#10)")
         yield pb.GenerateResponse(delta=pb.TextDelta(text="Lima"))
         yield pb.GenerateResponse(final=pb.Final(request_id=request.request_id, finish_reason=pb.FINISH_REASON_STOP))
@@ -103,3 +110,24 @@ async def test_an_older_cloud_is_asked_again_without_draft_verification():
         await server.stop(None)
     assert first.result is not None and first.result.text == "Lima" and second.result is not None
     assert [r.HasField("verify_draft") for r in old.requests] == [True, False, False], "refused once, then never sent"
+
+
+async def test_an_older_cloud_is_asked_again_without_the_fleet_fields():
+    server, old = grpc.aio.server(), OldCloud()
+    inference_pb2_grpc.add_InferenceServiceServicer_to_server(old, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    shared = EdgeContext(
+        "Lima", fleet_share="embeddings", question_embedding=(0.5,), embedder="m", draft_cut_short=True
+    )
+    try:
+        async with CloudClient(f"127.0.0.1:{port}", timeout_s=10) as client:
+            uplink = CloudUplink(client, CircuitBreaker(failure_threshold=3, reset_after_s=5))
+            asked = GenerationRequest(
+                "r", SamplingParams(max_tokens=4), question="Capital of Peru?", edge_context=shared
+            )
+            first = await uplink.ask(asked)
+    finally:
+        await server.stop(None)
+    assert first.result is not None and first.result.text == "Lima"
+    assert [len(r.edge_context.question_embedding) for r in old.requests] == [1, 0], "refused once, resent without"

@@ -3,8 +3,10 @@ the cloud's answer to the same question (agreement labels)."""
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _ARTICLES = re.compile(r"^(the|a|an)\s+")
 
@@ -46,3 +48,14 @@ def draft_agrees(draft: str, cloud: str, complete: bool) -> bool | None:
     if says(d, c):
         return True
     return None if c.startswith(d) else False
+
+
+def token_confidence(logprobs: Sequence[float]) -> float | None:
+    """A side's confidence in its answer: the geometric mean of its token probabilities (None: not known)."""
+    return math.exp(sum(logprobs) / len(logprobs)) if logprobs else None
+
+
+def agreement_labels(agrees: bool, cloud_sure: float | None) -> tuple[float, float | None]:
+    """(edge right, cloud right) as the cloud's answer labels a draft: the edge is right when it said what the cloud
+    said; the cloud as right as the edge when they agree, else as right as it was sure (None: not known)."""
+    return float(agrees), 1.0 if agrees else cloud_sure

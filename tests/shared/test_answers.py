@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.core.answers import draft_agrees
+from shared.answers import draft_agrees
 
 
 @pytest.mark.parametrize(
