@@ -35,7 +35,7 @@ from benchmarks.harness import (
 )
 from cloud.fleet.build import build
 from cloud.fleet.hub import FleetHub
-from cloud.fleet.records import SCHEMA, FleetRecord
+from cloud.fleet.records import FleetRecord, schema
 from edge.cache.embeddings import SentenceEmbedder
 from edge.calibration.curves import accuracy_at_share, cascade_curve
 from edge.calibration.labeled import builtin, split
@@ -171,7 +171,8 @@ def pipeline(n: int, dim: int = 384, tenants: int = 8) -> dict:
             embedding = pa.ListArray.from_arrays(
                 pa.array(np.arange(0, per * dim + 1, dim, dtype=np.int32)), pa.array(flat)
             )
-            columns = {name: pa.nulls(per, type=SCHEMA.field(name).type) for name in SCHEMA.names}
+            fields = schema()
+            columns = {name: pa.nulls(per, type=fields.field(name).type) for name in fields.names}
             columns |= {
                 "created": pa.array(np.full(per, time.time())),
                 "kind": pa.array(["escalation"] * per),
@@ -183,7 +184,7 @@ def pipeline(n: int, dim: int = 384, tenants: int = 8) -> dict:
             }
             folder = root / "records" / f"tenant=t{t}" / f"day={time.strftime('%Y-%m-%d')}"
             folder.mkdir(parents=True)
-            pq.write_table(pa.table([columns[name] for name in SCHEMA.names], schema=SCHEMA), folder / "part-0.parquet")
+            pq.write_table(pa.table([columns[name] for name in fields.names], schema=fields), folder / "part-0.parquet")
         started = time.perf_counter()
         report = build(CloudFleetConfig(consent=["*"]), root)
         seconds = time.perf_counter() - started

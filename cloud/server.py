@@ -123,8 +123,7 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
         (SERVICE_NAME, FLEET_SERVICE_NAME, health_name, reflection.SERVICE_NAME), server
     )
     port = _bind(server, cloud)
-    if cloud.metrics_port:
-        start_http_server(cloud.metrics_port, addr="127.0.0.1")
+    metrics = start_http_server(cloud.metrics_port, addr="127.0.0.1")[0] if cloud.metrics_port else None
     await server.start()
     for name in ("", SERVICE_NAME):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -155,5 +154,7 @@ async def serve(config: TandemConfig, stop: asyncio.Event | None = None) -> None
             await asyncio.sleep(0.05)
         await server.stop(max(0.0, deadline - loop.time()))
         await fleet.close()  # the streams have ended: every record they made is written
+        if metrics is not None:
+            metrics.shutdown()
         await backend.shutdown()
         log.info("stopped")

@@ -105,7 +105,10 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         self.served += 1
         if self._fleet is not None and kept is not None and last.finish_reason != FinishReason.ABORT:
             answer, logprobs = "".join(c.text for c in kept), [t.logprob for c in kept for t in c.tokens]
-            self._fleet.escalated(tenant, req, answer, logprobs)
+            try:
+                self._fleet.escalated(tenant, req, answer, logprobs)
+            except Exception:  # the answer was served: a record lost must not fail it
+                log.exception("fleet record not kept")
         log.info(
             "request served",
             extra={

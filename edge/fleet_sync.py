@@ -60,7 +60,9 @@ class FleetSync:
         self.apps: dict[str, tuple[OutcomeStore, KnnRoutePolicy | None]] = {}
         self.status = FleetStatus()
         self._state = json.loads(state_path.read_text()) if state_path.is_file() else {}
-        self._state.setdefault("device", uuid.uuid4().hex)
+        if "device" not in self._state:  # one id for the device's lifetime, saved before it is first used
+            self._state["device"] = uuid.uuid4().hex
+            write_atomic(state_path, json.dumps(self._state).encode())
 
     @property
     def device(self) -> str:
@@ -85,6 +87,9 @@ class FleetSync:
         except grpc.aio.AioRpcError as exc:
             self.status.error = f"{exc.code().name}: {exc.details()}"
             log.warning("fleet sync failed; trying again at the next poll", extra={"reason": self.status.error})
+        except Exception as exc:  # a full disk, a closed channel: the loop goes on, /healthz says why
+            self.status.error = f"{type(exc).__name__}: {exc}"
+            log.exception("fleet sync failed; trying again at the next poll")
         self.status.synced_at = time.time()
         return self.status
 
@@ -128,6 +133,8 @@ class FleetSync:
                 self.embedder.name,
                 self.embedder.dim,
             )
+            if manifest.version != offered.version or manifest.version <= self.layer.version:
+                raise ArtifactRefused(f"it signs version {manifest.version}, not a newer one: a replay")
         except (ArtifactRefused, ValueError, OSError) as exc:
             self.status.refused = f"version {offered.version}: {exc}"
             log.warning("fleet router refused; keeping the one held", extra={"reason": self.status.refused})

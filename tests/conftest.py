@@ -9,6 +9,7 @@ import pytest
 from cloud.keys import KeyStore
 from shared.config import default_data_dir
 from shared.launchers import CloudProcess
+from shared.service_process import free_port
 from tests.settings import FLEET_CONSENTING, MECHANICS_CLOUD_MODEL, MECHANICS_EDGE_MODEL, SERVER_FLAGS
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -47,7 +48,7 @@ def hermetic_data_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def vllm_cloud(hermetic_data_dir, tmp_path_factory) -> CloudProcess:
     log = tmp_path_factory.mktemp("cloud") / "vllm-cloud.log"
-    with CloudProcess(SERVER_FLAGS, log_path=log) as cloud:
+    with CloudProcess([*SERVER_FLAGS, "--metrics-port", str(free_port())], log_path=log) as cloud:
         yield cloud
 
 

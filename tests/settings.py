@@ -1,7 +1,6 @@
 """Settings of the shared test cloud service, imported by tests that assert against them."""
 
 from shared.model_registry import GEMMA, SMOLLM2
-from shared.service_process import free_port
 
 API_KEY = "test-key-7f3a"
 # What every cloud and edge the tests start runs unless a test names another: the fast pair.
@@ -11,7 +10,6 @@ MAX_CONCURRENT = 4
 MAX_OUTPUT_TOKENS = 256
 AUTH = (("authorization", f"Bearer {API_KEY}"),)
 FLEET_CONSENTING = ("acme", "beta")
-CLOUD_METRICS_PORT = free_port()
 SERVER_FLAGS = [
     "--backend",
     "vllm",
@@ -27,6 +25,4 @@ SERVER_FLAGS = [
     ",".join(FLEET_CONSENTING),
     "--fleet-flush-records",
     "1",
-    "--metrics-port",
-    str(CLOUD_METRICS_PORT),
 ]

@@ -97,8 +97,10 @@ def tenant_rows(rows: pd.DataFrame, tenant: str, config: CloudFleetConfig) -> pd
     """A tenant's router rows: its own, plus the other pooled tenants' when it pools; one embedder (its own)."""
     pooled = [t for t in rows["tenant"].unique() if t != tenant and config.pools(t)] if config.pools(tenant) else []
     mine = rows[rows["tenant"].isin([tenant, *pooled])]
-    embedder = rows.loc[rows["tenant"] == tenant, "embedder"].mode().iloc[0]
-    return mine[mine["embedder"] == embedder]
+    own = rows[rows["tenant"] == tenant]
+    embedder = own["embedder"].mode().iloc[0]
+    dim = own["embedding"].map(len).mode().iloc[0]  # a device that sent another length cannot spoil the rest
+    return mine[(mine["embedder"] == embedder) & (mine["embedding"].map(len) == dim)]
 
 
 def artifact_for(tenant: str, rows: pd.DataFrame, version: int, key: Ed25519PrivateKey) -> StoredArtifact:
@@ -107,7 +109,8 @@ def artifact_for(tenant: str, rows: pd.DataFrame, version: int, key: Ed25519Priv
         FleetRows(embeddings, rows["edge"].to_numpy(float), rows["cloud"].to_numpy(float), rows["kind"].to_numpy(str))
     )
     counts = {f"kind:{k}": int(n) for k, n in rows["kind"].value_counts().items()}
-    counts |= {f"tenant:{t}": int(n) for t, n in rows["tenant"].value_counts().items()}
+    own = int((rows["tenant"] == tenant).sum())  # other tenants are not named to this one's devices
+    counts |= {"own": own, "pooled": len(rows) - own}
     manifest = FleetManifest(
         version=version,
         tenant=tenant,
@@ -115,7 +118,7 @@ def artifact_for(tenant: str, rows: pd.DataFrame, version: int, key: Ed25519Priv
         counts=counts,
         embedder=str(rows["embedder"].iloc[0]),
         dim=int(embeddings.shape[1]),
-        edge_models=sorted(m for m in rows["edge_model"].unique() if m),
+        edge_models=sorted(str(m) for m in rows["edge_model"].dropna().unique() if m),
         created=time.time(),
         payload_sha256=sha256(packed),
     ).to_bytes()
@@ -131,7 +134,10 @@ def build(config: CloudFleetConfig, root: Path, since: float = 0.0, ray_address:
             "sharing ([edge.fleet] share) make them"
         )
     labeled = read_labeled(records, config, since, ray_address)
-    rows = labeled.drop_duplicates(subset=["tenant", "record_id"], keep="last")
+    if labeled.empty:
+        raise FileNotFoundError(f"no labeled records of consenting tenants under {records} (since {since})")
+    # Files come back in no set order: the latest copy of a record wins by its time.
+    rows = labeled.sort_values("created", kind="stable").drop_duplicates(subset=["tenant", "record_id"], keep="last")
     key, store = signing_key(root), ArtifactStore(root)
     version = store.next_version()
     built = {}

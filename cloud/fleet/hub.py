@@ -82,7 +82,16 @@ class FleetHub:
 
     def flush_soon(self) -> None:
         if self._flushing is None or self._flushing.done():
-            self._flushing = asyncio.create_task(self.recorder.flush())
+            self._flushing = asyncio.create_task(self._flush_while_full())
+
+    async def _flush_while_full(self) -> None:
+        """Writes until fewer than flush_records wait (records may arrive during a write); a failed write is logged
+        and its records are lost, never the service."""
+        try:
+            while await self.recorder.flush() and self.recorder.waiting >= self.config.flush_records:
+                pass
+        except Exception:
+            log.exception("fleet records could not be written")
 
     async def run(self) -> None:
         """Writes buffered records every flush_s; cancelled at shutdown, after which `close` writes the rest."""
@@ -93,7 +102,7 @@ class FleetHub:
 
     async def close(self) -> None:
         if self._flushing is not None:
-            await self._flushing
+            await asyncio.gather(self._flushing, return_exceptions=True)
         written = await self.recorder.flush()
         if written:
             log.info("fleet records written at shutdown", extra={"records": written})

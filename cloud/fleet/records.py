@@ -12,38 +12,42 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from prometheus_client import Counter
 
 from shared.config import CloudFleetConfig, TandemConfig
+from shared.config.base import NAME_PATTERN
 
 RECORDS_WRITTEN = Counter("tandem_fleet_records_written", "Fleet records written to Parquet", ["tenant", "kind"])
 
-SCHEMA = pa.schema(
-    [
-        ("created", pa.float64()),
-        ("kind", pa.string()),  # "escalation" (the cloud served it) or "label" (a device uploaded it)
-        ("record_id", pa.string()),  # request id or the device's label id: duplicates are dropped by the build
-        ("device", pa.string()),
-        ("embedder", pa.string()),
-        ("embedding", pa.list_(pa.float32())),
-        ("question", pa.string()),  # null unless the device shares text
-        ("draft", pa.string()),
-        ("answer", pa.string()),
-        ("agreement", pa.bool_()),  # the draft said what the cloud said (null: no draft, or cannot be told)
-        ("edge_correct", pa.float64()),  # a device's label; escalations are labeled by the build from agreement
-        ("cloud_correct", pa.float64()),
-        ("confidence", pa.float64()),  # the edge's, when it escalated
-        ("cloud_confidence", pa.float64()),  # the cloud's in its answer, when it computed token log-probs
-        ("estimator", pa.string()),
-        ("edge_model", pa.string()),
-        ("source", pa.string()),  # agreement, feedback, audit
-    ]
-)
+
+def schema():
+    """The records' Parquet schema (pyarrow comes with the `fleet` extra: imported only once a record is kept)."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("created", pa.float64()),
+            ("kind", pa.string()),  # "escalation" (the cloud served it) or "label" (a device uploaded it)
+            ("record_id", pa.string()),  # request id or the device's label id: duplicates are dropped by the build
+            ("device", pa.string()),
+            ("embedder", pa.string()),
+            ("embedding", pa.list_(pa.float32())),
+            ("question", pa.string()),  # null unless the device shares text
+            ("draft", pa.string()),
+            ("answer", pa.string()),
+            ("agreement", pa.bool_()),  # the draft said what the cloud said (null: no draft, or cannot be told)
+            ("edge_correct", pa.float64()),  # a device's label; escalations are labeled by the build from agreement
+            ("cloud_correct", pa.float64()),
+            ("confidence", pa.float64()),  # the edge's, when it escalated
+            ("cloud_confidence", pa.float64()),  # the cloud's in its answer, when it computed token log-probs
+            ("estimator", pa.string()),
+            ("edge_model", pa.string()),
+            ("source", pa.string()),  # agreement, feedback, audit
+        ]
+    )
 
 
 def fleet_dir(config: TandemConfig) -> Path:
@@ -82,12 +86,21 @@ class FleetRecorder:
         self._flushed_at = clock()
 
     def consents(self, tenant: str) -> bool:
-        return self.config.consents(tenant)
+        """A consenting tenant whose name is safe as a folder name (an mTLS common name may not be)."""
+        return self.config.consents(tenant) and NAME_PATTERN.match(tenant) is not None
+
+    @property
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._buffer)
 
     def add(self, record: FleetRecord) -> bool:
-        """Buffers a record of a consenting tenant (others are dropped); True when a flush is due."""
+        """Buffers a record of a consenting tenant (others are dropped); True when a flush is due. A time that is
+        not a plausible Unix time (a device's clock, a bad upload) is replaced by now."""
         if not self.consents(record.tenant):
             return False
+        if not 0.0 < record.created <= self.clock() + 86_400:
+            record = replace(record, created=self.clock())
         with self._lock:
             self._buffer.append(record)
             return len(self._buffer) >= self.config.flush_records
@@ -103,6 +116,9 @@ class FleetRecorder:
 
     def flush_now(self) -> int:
         """Writes what is buffered, one file per tenant and day; returns the records written."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         with self._lock:
             batch, self._buffer = self._buffer, []
             self._flushed_at = self.clock()
@@ -113,7 +129,7 @@ class FleetRecorder:
             folder = self.records_dir / f"tenant={tenant}" / f"day={day}"
             folder.mkdir(parents=True, exist_ok=True)
             columns = [{k: v for k, v in asdict(r).items() if k != "tenant"} for r in rows]
-            table = pa.Table.from_pylist(columns, schema=SCHEMA)
+            table = pa.Table.from_pylist(columns, schema=schema())
             name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:8]}.parquet"
             pq.write_table(table, folder / f".{name}.tmp")
             (folder / f".{name}.tmp").rename(folder / name)

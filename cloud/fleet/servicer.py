@@ -60,7 +60,9 @@ class FleetServicer(inference_pb2_grpc.FleetServiceServicer):
 
     async def GetFleetRouter(self, request: pb.FleetRouterRequest, context: grpc.aio.ServicerContext) -> pb.FleetRouter:
         tenant, store = tenant_var.get(), self._hub.artifacts
-        found = await asyncio.to_thread(store.latest, tenant, request.since_version)
+        # A tenant that withdrew its consent is served nothing, not the last router built with it.
+        consents = self._hub.recorder.consents(tenant)
+        found = await asyncio.to_thread(store.latest, tenant, request.since_version) if consents else None
         if found is None:
             return pb.FleetRouter(version=0)
         await asyncio.to_thread(store.note_served, tenant, request.device[:128], found.version)

@@ -52,6 +52,8 @@ CHANNEL_OPTIONS = [
     # after the cloud is back. 10 s bounds how late recovery is noticed.
     ("grpc.initial_reconnect_backoff_ms", 500),
     ("grpc.max_reconnect_backoff_ms", 10_000),
+    # A fleet router of a large tenant is several MB (384 floats a row); gRPC's default cap is 4 MB.
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
 ]
 
 

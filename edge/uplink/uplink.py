@@ -47,12 +47,12 @@ def _refuses_fields(done: UplinkDone) -> bool:
     return done.failure == "cloud_rejected_request" and "does not know" in (done.detail or "")
 
 
-def _without_new_fields(request: GenerationRequest) -> GenerationRequest:
-    """The request as a cloud of the contract before draft verification and fleet learning reads it."""
+def _without(request: GenerationRequest, verify: bool, fleet: bool) -> GenerationRequest:
+    """The request without the fields an older cloud refused: draft verification (#10), the fleet's edge context."""
     ctx = request.edge_context
-    if ctx is not None:
+    if fleet and ctx is not None:
         ctx = replace(ctx, fleet_share="off", question_embedding=(), embedder="", draft_cut_short=False)
-    return replace(request, verify=None, edge_context=ctx)
+    return replace(request, verify=None if verify else request.verify, edge_context=ctx)
 
 
 class CloudUplink:
@@ -62,7 +62,9 @@ class CloudUplink:
         self.client = client
         self.breaker = breaker
         self.s_per_token = s_per_token
-        self.verify_refused = False  # the cloud predates draft verification (and fleet learning)
+        # What the cloud refused as unknown (an older contract): never sent again.
+        self.verify_refused = False
+        self.fleet_refused = False
 
     def deadline_s(self, request: GenerationRequest) -> float:
         """The client's deadline plus an allowance per requested token: the whole stream must fit in it."""
@@ -73,20 +75,26 @@ class CloudUplink:
         return self.breaker.state != BreakerState.OPEN
 
     async def stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
-        """One escalation. A cloud older than draft verification or fleet learning refuses their fields: the request
-        is sent again without them, and no later one asks for them."""
-        if self.verify_refused:
-            request = _without_new_fields(request)
+        """One escalation. A cloud older than draft verification or fleet learning refuses the fields it does not
+        know (it names them): the request is sent again without those, and no later one carries them."""
+        request = _without(request, self.verify_refused, self.fleet_refused)
         async with aclosing(self._stream(request)) as events:
             async for event in events:
-                older = _without_new_fields(request)
-                if isinstance(event, UplinkDone) and older != request and _refuses_fields(event):
-                    self.verify_refused = True
-                    log.warning("the cloud does not know draft verification or fleet fields; escalating without them")
-                    async with aclosing(self._stream(older)) as again:
-                        async for retried in again:
-                            yield retried
-                    return
+                if isinstance(event, UplinkDone) and _refuses_fields(event):
+                    detail = event.detail or ""
+                    fleet = "edge_context.#" in detail
+                    verify = "#10" in detail.replace("edge_context.#", "") or not fleet
+                    older = _without(request, verify, fleet)
+                    if older != request:
+                        self.verify_refused |= verify and request.verify is not None
+                        self.fleet_refused |= fleet
+                        log.warning(
+                            "the cloud does not know some fields; escalating without them", extra={"detail": detail}
+                        )
+                        async with aclosing(self._stream(older)) as again:
+                            async for retried in again:
+                                yield retried
+                        return
                 yield event
 
     async def _stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:

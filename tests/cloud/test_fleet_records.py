@@ -37,14 +37,20 @@ def test_without_consent_nothing_is_kept(tmp_path):
 
 
 def test_records_are_partitioned_by_tenant_and_day(tmp_path):
-    recorder = FleetRecorder(CloudFleetConfig(consent=["*"]), tmp_path)
-    start = 1_800_000_000.0  # 2027-01-15 08:00 UTC
-    for tenant, created in (("acme", start), ("acme", start + DAY), ("beta", start)):
+    clock = StepClock()
+    recorder = FleetRecorder(CloudFleetConfig(consent=["*"]), tmp_path, clock)
+    start = clock.now - 2 * DAY  # 2027-01-13 08:00 UTC
+    for tenant, created in (("acme", start), ("acme", start + DAY), ("beta", start), ("beta", clock.now + 9 * DAY)):
         recorder.add(record(tenant, created, agreement=True))
-    assert recorder.flush_now() == 3
+    assert recorder.flush_now() == 4
     files = sorted(p.relative_to(tmp_path / "records").parent.as_posix() for p in tmp_path.rglob("*.parquet"))
-    assert files == ["tenant=acme/day=2027-01-15", "tenant=acme/day=2027-01-16", "tenant=beta/day=2027-01-15"]
-    table = pq.read_table(next((tmp_path / "records" / "tenant=beta").rglob("*.parquet")))
+    assert files == [
+        "tenant=acme/day=2027-01-13",
+        "tenant=acme/day=2027-01-14",
+        "tenant=beta/day=2027-01-13",
+        "tenant=beta/day=2027-01-15",  # a time days ahead of the cloud's clock is recorded as now
+    ]
+    table = pq.read_table(next((tmp_path / "records" / "tenant=beta" / "day=2027-01-13").rglob("*.parquet")))
     assert table.column("agreement").to_pylist() == [True] and table.column("question").to_pylist() == [None]
     assert not list(tmp_path.rglob("*.tmp")), "a file appears whole or not at all"
 

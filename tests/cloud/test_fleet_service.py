@@ -15,7 +15,7 @@ from shared.fleet_artifact import FleetManifest, FleetRows
 from shared.rpc import inference_pb2 as pb
 from shared.types import EdgeContext, GenerationRequest, SamplingParams
 from tests.cloud.fleet_fixture import records_of, write_router
-from tests.settings import API_KEY, CLOUD_METRICS_PORT
+from tests.settings import API_KEY
 
 QUESTION = "What is the capital of France?"
 SHARED = EdgeContext("Paris", 0.4, "mean_logprob", "edge", "embeddings", (0.5,) * 8, "minilm")
@@ -49,7 +49,8 @@ async def test_escalations_are_recorded_with_consent_and_only_as_much_as_the_dev
     day = time.strftime("%Y-%m-%d", time.gmtime())
     assert (fleet / "records" / "tenant=acme" / f"day={day}").is_dir()
     assert not (fleet / "records" / "tenant=gamma").exists()
-    with urllib.request.urlopen(f"http://127.0.0.1:{CLOUD_METRICS_PORT}/metrics", timeout=10) as reply:
+    port = vllm_cloud.flags[vllm_cloud.flags.index("--metrics-port") + 1]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
         metrics = reply.read().decode()
     assert 'tandem_fleet_records_written_total{tenant="acme",kind="escalation"}' in metrics
 

@@ -63,6 +63,11 @@ async def test_a_swap_under_concurrent_requests_fails_none(vllm_cloud, fleet_ten
     version = write_router(fleet, "acme", rows_near(vector, 8, 1.0, 1.0), SentenceEmbedder.name)
     questions = [f"What is the capital of {c}?" for c in ("Spain", "Italy", "Peru", "Chile", "Kenya", "Japan")]
     answers = [asyncio.create_task(namespace.answer(Query(question=q))) for q in questions]
+    for _ in range(500):  # the swap must land while answers are being generated
+        if agent.status().local_generations:
+            break
+        await asyncio.sleep(0.01)
+    assert agent.status().local_generations, "no answer was in flight"
     status = await agent.fleet.sync_once()
     results = await asyncio.gather(*answers)
     assert status.version == version and all(r.answer for r in results)

@@ -70,22 +70,22 @@ async def test_the_stream_deadline_grows_with_the_answer_asked_for():
 
 
 class OldCloud(inference_pb2_grpc.InferenceServiceServicer):
-    """A cloud built before draft verification and fleet learning: its validation refuses their fields, as
-    cloud/validation.py does."""
+    """A cloud built before fleet learning (and, unless `knows_verify`, before draft verification): its validation
+    refuses and names the fields it does not know, as cloud/validation.py does."""
 
-    def __init__(self) -> None:
+    def __init__(self, knows_verify: bool = False) -> None:
         self.requests: list[pb.GenerateRequest] = []
+        self.knows_verify = knows_verify
 
     async def Generate(self, request, context):
         self.requests.append(request)
-        newer = {f.name for f, _ in request.edge_context.ListFields()} - {
-            "draft_answer",
-            "confidence",
-            "estimator",
-            "edge_model",
-        }
-        if request.HasField("verify_draft") or newer:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "request has fields this server does not know (#10)")
+        known = {"draft_answer", "confidence", "estimator", "edge_model"}
+        unknown = [f"edge_context.#{f.number}" for f, _ in request.edge_context.ListFields() if f.name not in known]
+        if request.HasField("verify_draft") and not self.knows_verify:
+            unknown.append("#10")
+        if unknown:
+            message = f"request has fields this server does not know ({', '.join(unknown)})"
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, message)
         yield pb.GenerateResponse(delta=pb.TextDelta(text="Lima"))
         yield pb.GenerateResponse(final=pb.Final(request_id=request.request_id, finish_reason=pb.FINISH_REASON_STOP))
 
@@ -112,8 +112,8 @@ async def test_an_older_cloud_is_asked_again_without_draft_verification():
     assert [r.HasField("verify_draft") for r in old.requests] == [True, False, False], "refused once, then never sent"
 
 
-async def test_an_older_cloud_is_asked_again_without_the_fleet_fields():
-    server, old = grpc.aio.server(), OldCloud()
+async def test_an_older_cloud_is_asked_again_without_the_fleet_fields_and_keeps_verifying():
+    server, old = grpc.aio.server(), OldCloud(knows_verify=True)
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(old, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
@@ -124,10 +124,15 @@ async def test_an_older_cloud_is_asked_again_without_the_fleet_fields():
         async with CloudClient(f"127.0.0.1:{port}", timeout_s=10) as client:
             uplink = CloudUplink(client, CircuitBreaker(failure_threshold=3, reset_after_s=5))
             asked = GenerationRequest(
-                "r", SamplingParams(max_tokens=4), question="Capital of Peru?", edge_context=shared
+                "r",
+                SamplingParams(max_tokens=4),
+                question="Capital of Peru?",
+                edge_context=shared,
+                verify=DraftVerification(VerifyMode.EXACT),
             )
-            first = await uplink.ask(asked)
+            first, second = await uplink.ask(asked), await uplink.ask(asked)
     finally:
         await server.stop(None)
-    assert first.result is not None and first.result.text == "Lima"
-    assert [len(r.edge_context.question_embedding) for r in old.requests] == [1, 0], "refused once, resent without"
+    assert first.result is not None and first.result.text == "Lima" and second.result is not None
+    assert [len(r.edge_context.question_embedding) for r in old.requests] == [1, 0, 0], "refused once, then not sent"
+    assert all(r.HasField("verify_draft") for r in old.requests), "a cloud that verifies keeps being asked to"
