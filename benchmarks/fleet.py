@@ -69,7 +69,7 @@ def record_stream(
             asked = GenerationRequest(
                 f"d{device}-{i}", SamplingParams(max_tokens=32), question=outcome.item.question, edge_context=context
             )
-            hub.escalated(TENANT, asked, outcome.cloud.answer, [])
+            hub.escalated(TENANT, asked, outcome.cloud.answer, [], outcome.item.question)
             written += 1
         if labeled[device] < feedback:  # the app said whether the edge's answer was right
             labeled[device] += 1

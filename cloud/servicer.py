@@ -68,7 +68,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             req = parse_generate_request(request, self._limits)
             request_id_var.set(req.request_id)
             with self.limiter.slot():
-                async for message in self._stream(req, admitted_at):
+                # A bare question is rendered for the model by now: the fleet keeps what was asked, not the prompt.
+                asked = request.question if request.WhichOneof("input") == "question" else None
+                async for message in self._stream(req, admitted_at, asked):
                     yield message
         except TandemError as exc:
             log.info("request rejected", extra={"code": exc.code, "reason": str(exc)})
@@ -80,7 +82,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
             log.exception("generation failed")
             await context.abort(grpc.StatusCode.INTERNAL, "generation failed inside the engine; see server log")
 
-    async def _stream(self, req: GenerationRequest, admitted_at: float) -> AsyncGenerator[pb.GenerateResponse, None]:
+    async def _stream(
+        self, req: GenerationRequest, admitted_at: float, asked: str | None = None
+    ) -> AsyncGenerator[pb.GenerateResponse, None]:
         first_token_at: float | None = None
         last: GenerationChunk | None = None
         tenant = tenant_var.get()
@@ -106,7 +110,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         if self._fleet is not None and kept is not None and last.finish_reason != FinishReason.ABORT:
             answer, logprobs = "".join(c.text for c in kept), [t.logprob for c in kept for t in c.tokens]
             try:
-                self._fleet.escalated(tenant, req, answer, logprobs)
+                self._fleet.escalated(tenant, req, answer, logprobs, asked)
             except Exception:  # the answer was served: a record lost must not fail it
                 log.exception("fleet record not kept")
         log.info(

@@ -17,9 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def question_text(req: GenerationRequest) -> str:
-    """What was asked: the bare question, the conversation's last user turn, or the raw prompt."""
-    if req.question is not None:
-        return req.question
+    """What was asked of a chat or a raw prompt: the conversation's last user turn, or the prompt."""
     if req.messages:
         return next((m.content for m in reversed(req.messages) if m.role == "user"), req.messages[-1].content)
     return req.prompt or ""
@@ -42,8 +40,11 @@ class FleetHub:
             and self.recorder.consents(tenant)
         )
 
-    def escalated(self, tenant: str, req: GenerationRequest, answer: str, logprobs: list[float]) -> None:
-        """One record of an escalation served (call only when `wants`); the text only where the device shares it."""
+    def escalated(
+        self, tenant: str, req: GenerationRequest, answer: str, logprobs: list[float], asked: str | None = None
+    ) -> None:
+        """One record of an escalation served (call only when `wants`); the text only where the device shares it.
+        `asked`: the bare question as sent (the request holds its rendering by now)."""
         ctx = req.edge_context
         assert ctx is not None
         text = ctx.fleet_share == "text"
@@ -56,7 +57,7 @@ class FleetHub:
             device="",
             embedder=ctx.embedder,
             embedding=list(ctx.question_embedding),
-            question=question_text(req) if text else None,
+            question=(asked or question_text(req)) if text else None,
             draft=ctx.draft_answer if text and ctx.draft_answer else None,
             answer=answer if text else None,
             agreement=agrees,

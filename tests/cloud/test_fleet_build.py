@@ -48,7 +48,8 @@ def test_build_signs_one_router_per_consenting_tenant(tmp_path):
     found = ArtifactStore(tmp_path).latest("acme")
     assert found is not None
     manifest, rows = verify_artifact(found.manifest, found.signature, found.payload, key, "minilm", 8)
-    assert manifest.tenant == "acme" and manifest.counts["tenant:beta"] == 4 and len(rows) == 10
+    assert manifest.tenant == "acme" and manifest.counts["pooled"] == 4 and len(rows) == 10
+    assert "tenant:beta" not in manifest.counts, "other tenants are not named to this one"
     assert ArtifactStore(tmp_path).latest("gone") is None
 
     # Without pooling each tenant's router holds only its own rows; a build is a new version.

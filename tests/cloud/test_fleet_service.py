@@ -52,7 +52,7 @@ async def test_escalations_are_recorded_with_consent_and_only_as_much_as_the_dev
     port = vllm_cloud.flags[vllm_cloud.flags.index("--metrics-port") + 1]
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
         metrics = reply.read().decode()
-    assert 'tandem_fleet_records_written_total{tenant="acme",kind="escalation"}' in metrics
+    assert 'tandem_fleet_records_written_total{kind="escalation",tenant="acme"}' in metrics
 
 
 async def test_labels_are_uploaded_only_with_consent(vllm_cloud, fleet_tenants, hermetic_data_dir):

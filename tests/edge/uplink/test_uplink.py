@@ -90,36 +90,12 @@ class OldCloud(inference_pb2_grpc.InferenceServiceServicer):
         yield pb.GenerateResponse(final=pb.Final(request_id=request.request_id, finish_reason=pb.FINISH_REASON_STOP))
 
 
-async def test_an_older_cloud_is_asked_again_without_draft_verification():
-    server, old = grpc.aio.server(), OldCloud()
+async def ask_old_cloud_twice(old: OldCloud, context: EdgeContext) -> tuple[UplinkDone, UplinkDone]:
+    """The same drafted, verified escalation asked twice of `old` through one uplink."""
+    server = grpc.aio.server()
     inference_pb2_grpc.add_InferenceServiceServicer_to_server(old, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
-    try:
-        async with CloudClient(f"127.0.0.1:{port}", timeout_s=10) as client:
-            uplink = CloudUplink(client, CircuitBreaker(failure_threshold=3, reset_after_s=5))
-            drafted = GenerationRequest(
-                "r",
-                SamplingParams(max_tokens=4),
-                question="Capital of Peru?",
-                edge_context=EdgeContext("Lima"),
-                verify=DraftVerification(VerifyMode.EXACT),
-            )
-            first, second = await uplink.ask(drafted), await uplink.ask(drafted)
-    finally:
-        await server.stop(None)
-    assert first.result is not None and first.result.text == "Lima" and second.result is not None
-    assert [r.HasField("verify_draft") for r in old.requests] == [True, False, False], "refused once, then never sent"
-
-
-async def test_an_older_cloud_is_asked_again_without_the_fleet_fields_and_keeps_verifying():
-    server, old = grpc.aio.server(), OldCloud(knows_verify=True)
-    inference_pb2_grpc.add_InferenceServiceServicer_to_server(old, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    shared = EdgeContext(
-        "Lima", fleet_share="embeddings", question_embedding=(0.5,), embedder="m", draft_cut_short=True
-    )
     try:
         async with CloudClient(f"127.0.0.1:{port}", timeout_s=10) as client:
             uplink = CloudUplink(client, CircuitBreaker(failure_threshold=3, reset_after_s=5))
@@ -127,12 +103,27 @@ async def test_an_older_cloud_is_asked_again_without_the_fleet_fields_and_keeps_
                 "r",
                 SamplingParams(max_tokens=4),
                 question="Capital of Peru?",
-                edge_context=shared,
+                edge_context=context,
                 verify=DraftVerification(VerifyMode.EXACT),
             )
-            first, second = await uplink.ask(asked), await uplink.ask(asked)
+            return await uplink.ask(asked), await uplink.ask(asked)
     finally:
         await server.stop(None)
+
+
+async def test_an_older_cloud_is_asked_again_without_draft_verification():
+    old = OldCloud()
+    first, second = await ask_old_cloud_twice(old, EdgeContext("Lima"))
+    assert first.result is not None and first.result.text == "Lima" and second.result is not None
+    assert [r.HasField("verify_draft") for r in old.requests] == [True, False, False], "refused once, then never sent"
+
+
+async def test_an_older_cloud_is_asked_again_without_the_fleet_fields_and_keeps_verifying():
+    old = OldCloud(knows_verify=True)
+    shared = EdgeContext(
+        "Lima", fleet_share="embeddings", question_embedding=(0.5,), embedder="m", draft_cut_short=True
+    )
+    first, second = await ask_old_cloud_twice(old, shared)
     assert first.result is not None and first.result.text == "Lima" and second.result is not None
     assert [len(r.edge_context.question_embedding) for r in old.requests] == [1, 0, 0], "refused once, then not sent"
     assert all(r.HasField("verify_draft") for r in old.requests), "a cloud that verifies keeps being asked to"
