@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -46,15 +47,22 @@ def hermetic_data_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def vllm_cloud(hermetic_data_dir, tmp_path_factory) -> CloudProcess:
+def session_keys(tmp_path_factory) -> Path:
+    """The session cloud's own key file: other clouds the tests start share the data dir, not these keys."""
+    return tmp_path_factory.mktemp("keys") / "keys.json"
+
+
+@pytest.fixture(scope="session")
+def vllm_cloud(hermetic_data_dir, tmp_path_factory, session_keys) -> CloudProcess:
     log = tmp_path_factory.mktemp("cloud") / "vllm-cloud.log"
-    with CloudProcess([*SERVER_FLAGS, "--metrics-port", str(free_port())], log_path=log) as cloud:
+    flags = [*SERVER_FLAGS, "--metrics-port", str(free_port()), "--keys-file", str(session_keys)]
+    with CloudProcess(flags, log_path=log) as cloud:
         yield cloud
 
 
 @pytest.fixture(scope="session")
-def fleet_tenants(hermetic_data_dir) -> dict[str, str]:
+def fleet_tenants(session_keys) -> dict[str, str]:
     """API keys of three tenants in the session cloud's key file (reloaded live): acme and beta consent to fleet
     records (tests/settings.py), gamma does not."""
-    store = KeyStore(hermetic_data_dir / "cloud" / "keys.json")
+    store = KeyStore(session_keys)
     return {tenant: store.add(tenant)[1] for tenant in (*FLEET_CONSENTING, "gamma")}

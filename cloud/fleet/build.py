@@ -82,9 +82,16 @@ def label_batch(batch: pd.DataFrame) -> pd.DataFrame:
 def read_labeled(records: Path, config: CloudFleetConfig, since: float, ray_address: str | None) -> pd.DataFrame:
     import ray
 
-    if not ray.is_initialized():
-        local = {} if ray_address else {"include_dashboard": False}
-        ray.init(address=ray_address or None, logging_level=logging.WARNING, **local)
+    local = {} if ray_address else {"include_dashboard": False}
+    for attempt in range(2):  # Ray waits a fixed 30 s for its raylet; a busy small host can miss that once
+        if ray.is_initialized():
+            break
+        try:
+            ray.init(address=ray_address or None, logging_level=logging.WARNING, **local)
+        except Exception:
+            ray.shutdown()
+            if attempt:
+                raise
     from ray.data.datasource import Partitioning
 
     ds = ray.data.read_parquet(str(records), partitioning=Partitioning("hive"))
