@@ -33,6 +33,7 @@ from benchmarks.harness import (
     label_and_embed,
     run_against_cloud,
 )
+from cloud.fleet.artifacts import ArtifactStore
 from cloud.fleet.build import build
 from cloud.fleet.hub import FleetHub
 from cloud.fleet.records import FleetRecord, schema
@@ -98,13 +99,12 @@ def new_device_accuracy(root: Path | None, evaluation: list[Outcome], vectors: n
     advice = routing = None
     if root is not None:
         layer = FleetLayer()
-        found = root / "artifacts" / TENANT
-        version = max(int(p.name) for p in found.iterdir() if p.name.isdigit())
-        folder = found / str(version)
+        found = ArtifactStore(root).latest(TENANT)
+        assert found is not None, "the build wrote no router"
         manifest, rows = verify_artifact(
-            (folder / "manifest.json").read_bytes(),
-            (folder / "manifest.sig").read_bytes(),
-            (folder / "router.npz").read_bytes(),
+            found.manifest,
+            found.signature,
+            found.payload,
             load_public_key(root / "signing.pub"),
             SentenceEmbedder.name,
             SentenceEmbedder.dim,

@@ -64,6 +64,11 @@ def _unknown_field_numbers(message: Message, path: str = "") -> list[str]:
     return found
 
 
+def usable_embedding(values: tuple[float, ...] | list[float]) -> bool:
+    """At most MAX_EMBEDDING_DIM numbers, all finite (the edge context's and an uploaded label's)."""
+    return len(values) <= MAX_EMBEDDING_DIM and all(math.isfinite(x) for x in values)
+
+
 def _finite(name: str, value: float, low: float, high: float, low_open: bool = False) -> float:
     if math.isnan(value) or math.isinf(value):
         raise InvalidRequest(f"{name} must be a finite number (got {value})")
@@ -133,7 +138,7 @@ def _edge_context(msg: pb.GenerateRequest) -> EdgeContext | None:
     if share is None:
         raise InvalidRequest(f"edge_context.fleet_share {e.fleet_share} is not a known value")
     embedding = tuple(e.question_embedding)
-    if len(embedding) > MAX_EMBEDDING_DIM or not all(math.isfinite(x) for x in embedding):
+    if not usable_embedding(embedding):
         raise InvalidRequest(f"edge_context.question_embedding must be at most {MAX_EMBEDDING_DIM} finite numbers")
     return EdgeContext(
         draft, confidence, e.estimator, e.edge_model, share, embedding, e.embedder[:128], e.draft_cut_short

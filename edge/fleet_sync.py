@@ -62,7 +62,10 @@ class FleetSync:
         self._state = json.loads(state_path.read_text()) if state_path.is_file() else {}
         if "device" not in self._state:  # one id for the device's lifetime, saved before it is first used
             self._state["device"] = uuid.uuid4().hex
-            write_atomic(state_path, json.dumps(self._state).encode())
+            self._save()
+
+    def _save(self) -> None:
+        write_atomic(self.state_path, json.dumps(self._state).encode())
 
     @property
     def device(self) -> str:
@@ -116,7 +119,7 @@ class FleetSync:
             ack = await self.client.upload_labels(batch)
             cursors[name] = labels[-1].id  # acknowledged (kept or not, per the tenant's consent): not sent again
             self.status.uploaded += ack.accepted
-            await asyncio.to_thread(write_atomic, self.state_path, json.dumps(self._state).encode())
+            await asyncio.to_thread(self._save)
 
     async def _fetch(self) -> None:
         offered = await self.client.fleet_router(self.layer.version, self.device)

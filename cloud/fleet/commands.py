@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from shared.config import CloudFleetConfig, TandemConfig
+from shared.fleet_artifact import FleetManifest
 
 
 def add_fleet_parser(sub) -> None:
@@ -50,10 +50,8 @@ def status(config: CloudFleetConfig, root: Path) -> dict:
     store = ArtifactStore(root)
     versions = {t: store.versions(t) for t in store.tenants()}
     latest = max((v for vs in versions.values() for v in vs), default=0)
-    built_at = None
-    for tenant, vs in versions.items():
-        if latest in vs:
-            built_at = json.loads((store.root / tenant / str(latest) / "manifest.json").read_text())["created"]
+    newest = next((store.latest(t) for t, vs in versions.items() if latest in vs), None)
+    built_at = FleetManifest.from_bytes(newest.manifest).created if newest else None
     devices: dict[str, dict[str, int]] = {}
     for tenant, held in store.served().items():
         for device in held.values():
@@ -78,11 +76,6 @@ def run_fleet(args: argparse.Namespace, config: TandemConfig) -> int:
         return 0
     from cloud.fleet.build import build
 
-    started = time.time()
     report = build(config.cloud.fleet, root, since_time(args.since), args.ray_address)
-    print(
-        json.dumps(
-            {**asdict(report), "records_per_s": round(report.records_read / max(time.time() - started, 1e-9), 1)}
-        )
-    )
+    print(json.dumps({**asdict(report), "records_per_s": round(report.records_read / max(report.seconds, 1e-9), 1)}))
     return 0

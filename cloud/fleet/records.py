@@ -107,9 +107,7 @@ class FleetRecorder:
 
     @property
     def due(self) -> bool:
-        with self._lock:
-            waiting = bool(self._buffer)
-        return waiting and self.clock() - self._flushed_at >= self.config.flush_s
+        return self.waiting > 0 and self.clock() - self._flushed_at >= self.config.flush_s
 
     async def flush(self) -> int:
         return await asyncio.to_thread(self.flush_now)

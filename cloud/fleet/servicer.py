@@ -4,7 +4,6 @@ interceptor as inference: the tenant is the caller's, never one the request name
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 
 import grpc
@@ -12,7 +11,7 @@ import grpc
 from cloud.fleet.artifacts import ARTIFACTS_SERVED
 from cloud.fleet.hub import FleetHub
 from cloud.fleet.records import FleetRecord
-from cloud.validation import MAX_EMBEDDING_DIM
+from cloud.validation import usable_embedding
 from shared.logging_setup import tenant_var
 from shared.rpc import inference_pb2 as pb
 from shared.rpc import inference_pb2_grpc
@@ -26,7 +25,7 @@ def _label(tenant: str, device: str, label: pb.FleetLabel) -> FleetRecord | None
     sides = [label.edge_correct if label.HasField("edge_correct") else None]
     sides.append(label.cloud_correct if label.HasField("cloud_correct") else None)
     known = [s for s in sides if s is not None]
-    if not embedding or len(embedding) > MAX_EMBEDDING_DIM or not all(math.isfinite(x) for x in embedding):
+    if not embedding or not usable_embedding(embedding):
         return None
     if not known or not all(0.0 <= s <= 1.0 for s in known):
         return None

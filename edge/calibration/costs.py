@@ -71,8 +71,8 @@ def verification_savings(
     budget = float(costs["off"][escalated].sum() / len(outcomes))
     curves = {mode: cost_curve(scores, edge_ok, cloud_ok, c) for mode, c in costs.items()}
     bought = within_budget(curves["verified"], budget)
-    kept = sum(o.cloud.kept_tokens for o, up in zip(outcomes, escalated, strict=True) if up and o.cloud)
-    drafted = sum(o.cloud.draft_tokens for o, up in zip(outcomes, escalated, strict=True) if up and o.cloud)
+    runs = [o.cloud for o, up in zip(outcomes, escalated, strict=True) if up and o.cloud]
+    kept, drafted = sum(c.kept_tokens for c in runs), sum(c.draft_tokens for c in runs)
     return {
         "cloud_share": float(escalated.mean()),
         "cost_per_question": {"off": budget, "verified": float(costs["verified"][escalated].sum() / len(outcomes))},

@@ -50,10 +50,20 @@ def _threshold(cal: tuple[np.ndarray, np.ndarray, np.ndarray], target: Target, r
     return (threshold_for_accuracy(curve, target.value) or curve[-1]).threshold
 
 
-def held_out_scores(estimator: ConfidenceEstimator, router: bool, replay: Replay) -> np.ndarray:
-    """The served scores of the held-out split under one variant."""
+def variant_scores(
+    outcomes: list[Outcome],
+    advice: list[RouterAdvice] | None,
+    estimator: ConfidenceEstimator,
+    router: bool,
+    replay: Replay,
+) -> np.ndarray:
+    """The served scores of one split (`advice`: the router's for it) under one variant."""
     on = router and replay.routing is not None
-    return served_scores(replay.held_out, estimator, replay.held_advice if on else None, replay.routing if on else None)
+    return served_scores(outcomes, estimator, advice if on else None, replay.routing if on else None)
+
+
+def held_out_scores(estimator: ConfidenceEstimator, router: bool, replay: Replay) -> np.ndarray:
+    return variant_scores(replay.held_out, replay.held_advice, estimator, router, replay)
 
 
 def evaluate(name: str, estimator: ConfidenceEstimator, router: bool, replay: Replay, target: Target) -> dict:
@@ -61,10 +71,7 @@ def evaluate(name: str, estimator: ConfidenceEstimator, router: bool, replay: Re
     on = router and replay.routing is not None
     raw_cal = outcome_arrays(replay.calibration, estimator)
     held_arrays = outcome_arrays(replay.held_out, estimator)
-    cal_scores = served_scores(
-        replay.calibration, estimator, replay.cal_advice if on else None, replay.routing if on else None
-    )
-    cal = cal_scores, *raw_cal[1:]
+    cal = variant_scores(replay.calibration, replay.cal_advice, estimator, router, replay), *raw_cal[1:]
     ev = held_out_scores(estimator, router, replay), *held_arrays[1:]
     row: dict[str, Any] = {"estimator": name, "router": on, "auroc": roc_auc(raw_cal[0], raw_cal[1])}
     row["served_auroc"] = roc_auc(np.clip(cal[0], -1.0, 2.0), cal[1])
