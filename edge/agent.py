@@ -10,6 +10,7 @@ fails half-way) releases all of them even when one of them fails to close.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
@@ -24,12 +25,16 @@ from edge.cache.store import SqliteCache
 from edge.cache.vector_index import VectorIndex
 from edge.confidence.estimators import configured_estimator, refitting
 from edge.confidence.learned import FEATURES
+from edge.core.redaction import KINDS
 from edge.fleet_sync import FleetSync
 from edge.local.generator import LlamaGenerator
 from edge.local.model import load_local_model
 from edge.namespace import AppNamespace, NamespaceParts
 from edge.pipeline.cascade import Cascade, CascadeParts
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift
+from edge.privacy.detector import PersonalDataDetector
+from edge.privacy.egress import AuditedUplink, EgressLog
+from edge.privacy.gate import PrivacyGate
 from edge.routing.experts import ExpertChooser
 from edge.routing.fleet_layer import FleetLayer, WithFleet
 from edge.routing.labels import OutcomeLabels
@@ -106,6 +111,7 @@ class EdgeAgent:
 
                 self._embedder = AsyncEmbedder(SentenceEmbedder(edge.cache.embed_threads))
             self._device = device
+            self._detector = PersonalDataDetector(frozenset(KINDS))  # one NER model for every app
             self._estimator = configured_estimator(edge, self._generator.model_name)
             self._experts = ExpertChooser(edge.experts, self._cloud_experts, self._embedder)
             # The fleet's router rows under every app's own labels; the daemon runs the sync (`fleet.run()`).
@@ -150,10 +156,12 @@ class EdgeAgent:
         stored = functools.partial(outcomes.featured, model, len(FEATURES))
         estimator, rule = self._estimator, refitting(self._estimator, edge, stored)
         labels = OutcomeLabels(outcomes, router, rule, model) if edge.routing.agreement_labels else None
+        # Every request that leaves for this app is logged first (edge.privacy.egress).
+        egress = self._closing(EgressLog(namespace_dir(self.config, name) / "egress.sqlite", self.storage))
         stages = CascadeParts(
             generator=self._generator,
             estimator=rule or estimator,
-            uplink=self._uplink,
+            uplink=AuditedUplink(self._uplink, egress),
             cache=cache,
             router=router,
             embedder=self._embedder,
@@ -161,7 +169,9 @@ class EdgeAgent:
             labels=labels,
         )
         cascade = Cascade(stages, edge, self.config.cost, self._device)
-        return AppNamespace(name, NamespaceParts(cascade, outcomes, store, cache, router, labels), self._embedder)
+        gate = PrivacyGate(self.config.daemon.privacy, name, self._detector)
+        parts = NamespaceParts(cascade, outcomes, store, cache, router, gate, egress, labels)
+        return AppNamespace(name, parts, self._embedder)
 
     @property
     def namespaces(self) -> Mapping[str, AppNamespace]:
@@ -194,6 +204,8 @@ class EdgeAgent:
 
     async def __aenter__(self) -> EdgeAgent:
         self._experts.warm()
+        if self.config.daemon.privacy.may_act:  # the NER model loads now, not on the first request
+            await asyncio.to_thread(self._detector.warm)
         return self
 
     async def _cloud_experts(self) -> tuple[ExpertInfo, ...]:

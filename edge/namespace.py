@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ from edge.pipeline.decision import effective_threshold
 from edge.pipeline.guard import GuardReport
 from edge.pipeline.result import AnswerEvent, CascadeResult
 from edge.pipeline.share import ShareReport
+from edge.privacy.egress import EgressLog, EgressRecord, EgressTotals
+from edge.privacy.gate import PrivacyGate
 from edge.routing.labels import OutcomeLabels
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
@@ -48,6 +51,8 @@ class NamespaceParts:
     store: SqliteCache | None
     cache: LayeredAnswerCache | None
     router: KnnRoutePolicy | None
+    privacy: PrivacyGate
+    egress: EgressLog
     labels: OutcomeLabels | None = None
 
 
@@ -63,6 +68,7 @@ class NamespaceStatus:
     guard: GuardReport | None  # the online guard's judgement of the policy (None: no labels, no guard)
     cache_bound: HitBoundReport | None = None  # semantic hits' threshold and audited error (None: no cache)
     cache_audits: AuditReport | None = None  # audits of semantic hits (None: no cache)
+    egress: EgressTotals | None = None  # what left the device for this app, since its egress log began
 
 
 @dataclass(frozen=True)
@@ -137,17 +143,33 @@ class AppNamespace:
     def cloud_available(self) -> bool:
         return self._parts.cascade.cloud_available
 
-    async def answer(self, query: Query) -> CascadeResult:
-        return await self._parts.cascade.answer(query)
+    async def private(self, query: Query) -> Query:
+        """`query` as this app's privacy policy sees it (`query.privacy`): what is stored or sent of it follows.
+        Every way in below checks it; callers that store the query themselves call it first."""
+        return await self._parts.privacy.scan(query)
 
-    def answer_stream(self, query: Query, live: bool = True) -> AsyncGenerator[AnswerEvent, None]:
-        return self._parts.cascade.answer_stream(query, live)
+    async def answer(self, query: Query) -> CascadeResult:
+        return await self._parts.cascade.answer(await self.private(query))
+
+    async def answer_stream(self, query: Query, live: bool = True) -> AsyncGenerator[AnswerEvent, None]:
+        query = await self.private(query)
+        async with aclosing(self._parts.cascade.answer_stream(query, live)) as events:
+            async for event in events:
+                yield event
 
     async def escalate(
         self, query: Query, cache_answer: bool = True, edge_context: EdgeContext | None = None
     ) -> UplinkDone:
         """Asks the cloud directly (the reconciler, labeled runs); never raises."""
-        return await self._parts.cascade.escalate(query, cache_answer, edge_context)
+        return await self._parts.cascade.escalate(await self.private(query), cache_answer, edge_context)
+
+    def egress(self, since: float, limit: int) -> list[EgressRecord]:
+        """What left the device for this app after `since` (blocking: call it in a thread)."""
+        return self._parts.egress.since(since, limit)
+
+    @property
+    def egress_totals(self) -> EgressTotals:
+        return self._parts.egress.totals
 
     async def context_for(self, query: Query) -> list[tuple[str, str]] | None:
         return await self._parts.cascade.context_for(query)
@@ -155,7 +177,7 @@ class AppNamespace:
     def remember_served(self, query: Query, result: CascadeResult) -> None:
         """So that feedback on this answer can find its question and side (blocking: call it in a thread)."""
         self._parts.outcomes.remember_served(
-            response_id=query.request_id, question=query.text, served_by=result.served_by, embedding=None
+            response_id=query.request_id, question=query.redacted().text, served_by=result.served_by, embedding=None
         )
 
     async def feedback(self, response_id: str, correct: bool) -> FeedbackRecorded | None:
@@ -197,7 +219,17 @@ class AppNamespace:
         bound = self._parts.cache.bound() if self._parts.cache is not None else None
         hit_audits = cascade.cache_audits.report() if self._parts.cache is not None else None
         return NamespaceStatus(
-            self.name, entries, share, threshold, router_labels, learned, audits, guard, bound, hit_audits
+            self.name,
+            entries,
+            share,
+            threshold,
+            router_labels,
+            learned,
+            audits,
+            guard,
+            bound,
+            hit_audits,
+            self.egress_totals,
         )
 
     async def close(self) -> None:

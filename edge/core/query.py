@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Literal
 
 from edge.core.keys import cache_key
+from edge.core.redaction import MODES, NO_PERSONAL_DATA, PersonalData, PrivacyMode
 from shared.errors import InvalidRequest
 from shared.prompts import PromptStyle, render_question, style_stops
 from shared.types import ChatMessage, DraftVerification, EdgeContext, GenerationRequest, SamplingParams
@@ -25,6 +26,7 @@ class Policy:
 
     route: Route = "auto"
     threshold: float | None = None
+    privacy: PrivacyMode = "off"  # may only tighten the app's privacy policy
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Query:
     logprobs: bool = False  # ask the cloud for per-token log-probs too (the edge always has them)
     top_logprobs: int = 0  # with logprobs: this many alternatives per token, from whichever side answers
     style: QueryStyle = field(default_factory=QueryStyle)
+    privacy: PersonalData = field(default=NO_PERSONAL_DATA, compare=False)  # set by the namespace's privacy gate
 
     def __post_init__(self) -> None:
         if self.messages is not None:
@@ -71,6 +74,8 @@ class Query:
             raise InvalidRequest(f"top_logprobs must be within [0, {MAX_TOP_LOGPROBS}] (got {self.top_logprobs})")
         if self.policy.route not in ("auto", "edge", "cloud"):
             raise InvalidRequest(f"route must be auto, edge or cloud (got {self.policy.route!r})")
+        if self.policy.privacy not in MODES:
+            raise InvalidRequest(f"privacy must be one of {', '.join(MODES)} (got {self.policy.privacy!r})")
         if self.policy.threshold is not None and not 0.0 <= self.policy.threshold <= 1.0:
             raise InvalidRequest(f"threshold must be within [0, 1] (got {self.policy.threshold})")
         if not self.request_id:
@@ -104,6 +109,11 @@ class Query:
     def params_key(self) -> str:
         """Everything but the text that changes an answer: a semantic hit must match it exactly."""
         return cache_key("", self.sampling, self.style.prompt_style)
+
+    @property
+    def decided_by_policy(self) -> bool:
+        """Neither the side nor the threshold forced by the request or by personal data kept local."""
+        return self.policy.route == "auto" and self.policy.threshold is None and not self.privacy.keep_local
 
     @property
     def is_bare(self) -> bool:
@@ -141,8 +151,12 @@ class Query:
         verify: DraftVerification | None = None,
         top_logprobs: int | None = None,
     ) -> GenerationRequest:
-        """The request that puts this query to the cloud; `verify` applies only when the context carries a draft."""
-        prompt, messages, question, sampling = self.for_cloud()
+        """The request that puts this query to the cloud; `verify` applies only when the context carries a draft.
+        Personal data the policy redacts leaves as placeholders, the draft's too, and no fleet embedding goes."""
+        prompt, messages, question, sampling = self.redacted().for_cloud()
+        if edge_context is not None and self.privacy.found:
+            draft = self.privacy.redact(edge_context.draft_answer)
+            edge_context = replace(edge_context, draft_answer=draft, fleet_share="off", question_embedding=())
         drafted = edge_context is not None and bool(edge_context.draft_answer)
         return GenerationRequest(
             self.request_id,
@@ -154,6 +168,19 @@ class Query:
             edge_context=edge_context,
             expert=expert,
             verify=verify if drafted else None,
+        )
+
+    def redacted(self) -> Query:
+        """This query with its personal data as placeholders and no mapping: what may be stored or re-asked."""
+        if not self.privacy.found:
+            return self
+        p = self.privacy
+        messages = (
+            None if self.messages is None else tuple(replace(m, content=p.redact(m.content)) for m in self.messages)
+        )
+        prompt = None if self.prompt is None else p.redact(self.prompt)
+        return replace(
+            self, question=p.redact(self.question), prompt=prompt, messages=messages, privacy=NO_PERSONAL_DATA
         )
 
     def rendered_text(self, context: list[tuple[str, str]] | None = None) -> str:

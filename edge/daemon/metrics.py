@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from edge.daemon.device import DeviceState
 from edge.namespace import NamespaceStatus
 from edge.pipeline.result import CascadeResult
+from edge.privacy.egress import EgressTotals
 from edge.uplink.breaker import BreakerState
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
@@ -24,6 +27,28 @@ class DaemonGauges:
     outbox_pending: int
     local_running: int
     namespaces: dict[str, NamespaceStatus]
+
+
+class EgressCollector(Collector):
+    """Each app's egress log totals as counters: the log is append-only, so they never go down."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, EgressTotals] = {}
+
+    def collect(self):
+        requests = CounterMetricFamily("tandem_egress_requests", "Requests that left the device", labels=["namespace"])
+        sent = CounterMetricFamily(
+            "tandem_egress_bytes", "Bytes of requests that left the device", labels=["namespace"]
+        )
+        redacted = CounterMetricFamily(
+            "tandem_egress_redacted", "Requests that left with placeholders of a type", labels=["namespace", "type"]
+        )
+        for namespace, t in self.totals.items():
+            requests.add_metric([namespace], t.requests)
+            sent.add_metric([namespace], t.bytes)
+            for kind, n in t.redacted.items():
+                redacted.add_metric([namespace, kind], n)
+        yield from (requests, sent, redacted)
 
 
 class DaemonMetrics:
@@ -72,6 +97,11 @@ class DaemonMetrics:
         self.reconciled = Counter(
             "tandem_reconciled", "Degraded answers reconciled with the cloud, by namespace", ["namespace"], registry=r
         )
+        self.kept_local = Counter(
+            "tandem_privacy_kept_local", "Requests kept on the device for their personal data", registry=r
+        )
+        self.egress = EgressCollector()
+        r.register(self.egress)
         self._counts = {"cache": 0, "edge": 0, "cloud": 0, "degraded": 0}
 
     def observe(self, result: CascadeResult) -> None:
@@ -83,6 +113,8 @@ class DaemonMetrics:
         self.cloud_tokens.labels("prompt").inc(result.tokens.cloud_prompt)
         self.cloud_tokens.labels("completion").inc(result.tokens.cloud_completion)
         self.cost.inc(result.cost)
+        if result.privacy.kept_local:
+            self.kept_local.inc()
         self.cache_hit_ratio.set(self._counts["cache"] / sum(self._counts.values()))
 
     def reconciler_pass(self, namespace: str, reconciled: int) -> None:
@@ -102,6 +134,7 @@ class DaemonMetrics:
 
     def render(self, gauges: DaemonGauges) -> bytes:
         self.local_running.set(gauges.local_running)
+        self.egress.totals = {ns: status.egress for ns, status in gauges.namespaces.items() if status.egress}
         for namespace, status in gauges.namespaces.items():
             share = status.share
             self.threshold.labels(namespace).set(status.effective_threshold)

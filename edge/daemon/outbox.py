@@ -54,8 +54,9 @@ class Reconciled:
 
 
 def query_to_json(query: Query) -> str:
-    data = asdict(query)
+    data = asdict(query.redacted())  # personal data stays placeholders: the mapping never outlives the request
     data.pop("policy")  # a re-ask always goes to the cloud
+    data.pop("privacy")
     return json.dumps(data)
 
 
@@ -79,7 +80,7 @@ class Outbox:
         with self._lock:
             self._db.execute(
                 "INSERT OR IGNORE INTO outbox (id, query, degraded_answer, reason, created) VALUES (?, ?, ?, ?, ?)",
-                (query.request_id, query_to_json(query), degraded_answer, reason, time.time()),
+                (query.request_id, query_to_json(query), query.privacy.redact(degraded_answer), reason, time.time()),
             )
 
     def pending(self, limit: int) -> list[tuple[str, Query]]:

@@ -18,6 +18,9 @@ class TandemOverrides(BaseModel):
     model_config = ConfigDict(extra="forbid")
     route: Literal["auto", "edge", "cloud"] = "auto"
     threshold: float | None = Field(None, ge=0.0, le=1.0)
+    privacy: Literal["off", "redact", "local_only"] = Field(
+        "off", description="Tightens the app's privacy policy for this request (it can never loosen it)."
+    )
 
 
 def check_text(value: str, name: str) -> str:
@@ -77,7 +80,7 @@ class _Common(BaseModel):
             top_p=self.top_p,
             stop=self._stop_tuple(),
             seed=self.seed,
-            policy=Policy(self.tandem.route, self.tandem.threshold),
+            policy=Policy(self.tandem.route, self.tandem.threshold, self.tandem.privacy),
             request_id=request_id,
             logprobs=self.wants_logprobs(),
             top_logprobs=self.alternatives() if self.wants_logprobs() else 0,

@@ -74,8 +74,8 @@ class DaemonState:
     async def record(self, space: AppSpace, query: Query, result: CascadeResult) -> None:
         """Bookkeeping of an answer, done before its last byte goes out."""
         try:
-            if result.degraded:
-                # Durable before the reply: a crash right after cannot lose the question.
+            if result.degraded and not query.privacy.keep_local:  # a local_only question is never re-asked
+                # Durable before the reply: a crash right after cannot lose the question (redacted, if personal).
                 reason = result.provenance.degraded_reason or ""
                 await asyncio.to_thread(space.outbox.add, query, result.answer, reason)
             await asyncio.to_thread(space.namespace.remember_served, query, result)

@@ -1,9 +1,8 @@
 """The cascade: cache -> decision -> local draft + confidence -> cloud, streaming and cancellable end to end.
 
-`answer_stream` yields the answer's pieces as soon as it is sure they belong to the answer served, then the
-CascadeResult. A cloud answer streams as the cloud sends it; an edge answer streams once its confidence is
-decided. Closing or cancelling the stream stops the local generation and cancels the cloud RPC.
-"""
+`answer_stream` yields the answer's pieces as soon as they surely belong to the answer served (a cloud answer as
+the cloud sends it, an edge answer once its confidence is decided), then the CascadeResult. Closing or cancelling
+the stream stops the local generation and cancels the cloud RPC."""
 
 from __future__ import annotations
 
@@ -35,6 +34,7 @@ from edge.pipeline.cache_audit import CacheHitAudits
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
 from edge.pipeline.fleet_context import shared_with_fleet
 from edge.pipeline.guard import CoinPlan
+from edge.pipeline.restore import Restorer
 from edge.pipeline.result import AnswerDelta, AnswerEvent, CascadeResult
 from edge.pipeline.shaping import DeltaShaper
 from edge.pipeline.share import ShareTracker
@@ -89,8 +89,7 @@ class Cascade:
         return self.parts.generator.model_name
 
     async def answer(self, query: Query) -> CascadeResult:
-        """The whole answer. Never raises for cloud trouble (degraded instead); raises InvalidRequest or
-        Overloaded for input the edge cannot take."""
+        """The whole answer: degraded on cloud trouble (never raising), InvalidRequest/Overloaded on bad input."""
         async with aclosing(self.answer_stream(query, live=False)) as events:
             async for event in events:
                 if isinstance(event, CascadeResult):
@@ -106,7 +105,8 @@ class Cascade:
         # A forced route is the caller's choice of side: "cloud" asks the cloud now, "edge" the local model.
         cache = self.parts.cache if query.policy.route == "auto" else None
         if cache is not None and (hit := await cache.lookup(query, vector)) is not None:
-            self.cache_audits.served(cache, query, hit, lambda: self._request(query, None), vector)
+            if not query.privacy.found:  # an audit would send the question out
+                self.cache_audits.served(cache, query, hit, lambda: self._request(query, None), vector)
             async for event in self._emit_whole(tally, lambda: tally.cache_hit(hit.answer, hit.model, hit.similarity)):
                 yield event
             return
@@ -122,7 +122,7 @@ class Cascade:
             tally.reasons.append(why)
             self._count(query, keep, steered=not isinstance(plan, CoinPlan))
             if keep:
-                if self.teacher is not None:
+                if self.teacher is not None and not query.privacy.found:
                     self.teacher.kept(tally, route_vector, lambda: self._request(query, None))
                 async for event in self._emit_whole(tally, tally.edge_answer):
                     yield event
@@ -145,6 +145,8 @@ class Cascade:
     async def plan(self, query: Query, vector: LazyVector) -> Plan:
         """The decision for this query, before generating (`vector`: the router's): one call serves, calibrates
         and benchmarks."""
+        if query.privacy.keep_local:  # never routed, never escalated, never a label (which would ask the cloud)
+            return Plan("edge", self.config.confidence.threshold, None, 1.0, False, ("kept_local: personal data",))
         router, route = self.parts.router, query.policy.route
         advice = await router.advise(vector) if router is not None and route == "auto" else RouterAdvice(None)
         return decide(
@@ -160,16 +162,12 @@ class Cascade:
 
     def _count(self, query: Query, keep_local: bool, steered: bool = True) -> None:
         """A decision of the policy (not one the request forced) counts toward the realized cloud share."""
-        if self._decided_by_policy(query):
+        if query.decided_by_policy:
             self.share.observe(not keep_local, steered)
-
-    @staticmethod
-    def _decided_by_policy(query: Query) -> bool:
-        return query.policy.route == "auto" and query.policy.threshold is None
 
     def _guarded(self, query: Query, plan: Plan) -> Plan:
         """While the online guard holds the policy worse than a coin, a coin decides (`edge.pipeline.guard`)."""
-        if self.teacher is None or not self.teacher.guard.fallback or not self._decided_by_policy(query):
+        if self.teacher is None or not self.teacher.guard.fallback or not query.decided_by_policy:
             return plan
         report = self.share.report()
         return CoinPlan.drawn(plan, self.teacher.guard, report.target, report.realized)
@@ -203,25 +201,30 @@ class Cascade:
         edge_context = None
         if draft is not None:
             edge_context = EdgeContext(draft.text, tally.score or 0.0, self.parts.estimator.name, self.edge_model)
-            share = self.config.fleet.share
+            share = "off" if query.privacy.found else self.config.fleet.share  # an embedding of personal data
             edge_context = await shared_with_fleet(edge_context, share, self.parts.embedder, route_vector, draft)
         shaper, sent, done = DeltaShaper(query.is_question), [], None
+        restorer = Restorer(query.privacy)  # the cloud's placeholders get their values back, on the device
         cloud_started = time.perf_counter()
         tally.expert = await self._expert(vector)
         request = self._request(query, edge_context, tally.expert)
+        tally.left_device = True
         async with aclosing(self.parts.uplink.stream(request)) as events:
             async for event in events:
                 if isinstance(event, UplinkDone):
-                    done = event
-                elif live and (text := shaper.feed(event.text)):
+                    done = restorer.done(event)
+                elif live and (text := shaper.feed(restorer.feed(event.text))):
                     tally.mark_first_chunk()
                     sent.append(text)
                     yield AnswerDelta(text)
+        if live and (text := shaper.feed(restorer.flush())):
+            sent.append(text)
+            yield AnswerDelta(text)
         tally.cloud_ms = (time.perf_counter() - cloud_started) * 1000
         assert done is not None
         if (result := done.result) is not None:
             await self._remember(query, done, tally, vector)
-            if self.teacher is not None:
+            if self.teacher is not None and not query.privacy.found:
                 await self.teacher.escalated(tally, result, route_vector)
             if live:
                 yield tally.cloud_answer(result)
@@ -244,8 +247,7 @@ class Cascade:
         async for answered in self._emit_whole(tally, lambda: tally.edge_answer(done.failure)):
             yield answered
 
-    async def expert_for(self, text: str) -> ExpertChoice | None:
-        """The expert an escalation of `text` would name (benchmarks of expert choice)."""
+    async def expert_for(self, text: str) -> ExpertChoice | None:  # benchmarks of expert choice
         return await self._expert(LazyVector(self.parts.embedder, text))
 
     async def _expert(self, vector: LazyVector) -> ExpertChoice | None:
@@ -263,7 +265,7 @@ class Cascade:
 
     async def _remember(self, query: Query, done: UplinkDone, tally: Tally, vector: LazyVector) -> None:
         r = done.result
-        if r is None or self.parts.cache is None or not r.cache.cacheable:
+        if r is None or self.parts.cache is None or not r.cache.cacheable or query.privacy.found:
             return
         meta = {"edge_confidence": tally.score, "estimator": tally.estimator, "finish_reason": r.finish_reason.value}
         ttl = min(r.cache.ttl_seconds, self.config.cache.max_ttl_s)
@@ -275,10 +277,12 @@ class Cascade:
         """Asks the cloud directly (never raises) and caches a cacheable answer: reconciliation, labeled runs
         (which pass `cache_answer=False`: a benchmark's answers must not become its own context, and the edge's
         draft, verified as the served cascade would have it verified)."""
+        if query.privacy.keep_local:
+            return UplinkDone(None, "kept_local", "personal data under local_only")
         vector = LazyVector(self.parts.embedder, query.text)
         expert = await self._expert(vector)
         async with aclosing(self.parts.uplink.stream(self._request(query, edge_context, expert))) as events:
-            done = await settle(events)
+            done = Restorer(query.privacy).done(await settle(events))
         if cache_answer:
             tally = Tally(query, self.parts.estimator.name, self.edge_model, self.cost)
             await self._remember(query, done, tally, vector)

@@ -37,6 +37,13 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class PrivacyReport:
+    left_device: bool = False  # the request (its redacted form, under redact) was sent to the cloud
+    redacted: tuple[str, ...] = ()  # entity types that left as placeholders
+    kept_local: bool = False  # personal data under local_only: answered on the device only
+
+
+@dataclass(frozen=True)
 class TokenCounts:
     prompt: int = 0  # the prompt of the model that served (0 for a cache hit)
     edge: int = 0
@@ -62,6 +69,7 @@ class CascadeResult:
     timings: Timings = field(default_factory=Timings)
     cost: float = 0.0
     logprobs: tuple[TokenLogprob, ...] = ()  # per-token log-probs of the served answer, when known
+    privacy: PrivacyReport = field(default_factory=PrivacyReport)
 
     @property
     def served_by(self) -> ServedBy:
@@ -81,6 +89,7 @@ class CascadeResult:
             "tokens": asdict(self.tokens),
             "timings": asdict(self.timings),
             "cost": self.cost,
+            "privacy": asdict(self.privacy),
         }
 
     def summary(self) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from edge.core.protocols import Draft, ExpertChoice
 from edge.core.query import Query
 from edge.pipeline.decision import Plan
-from edge.pipeline.result import CascadeResult, Provenance, ServedBy, Timings, TokenCounts
+from edge.pipeline.result import CascadeResult, PrivacyReport, Provenance, ServedBy, Timings, TokenCounts
 from edge.pipeline.shaping import shape_answer
 from shared.config import CostConfig
 from shared.cost import answer_cost
@@ -32,6 +32,7 @@ class Tally:
     cloud_ms: float = 0.0
     first_chunk_at: float | None = None
     expert: ExpertChoice | None = None
+    left_device: bool = False
 
     def mark_first_chunk(self) -> None:
         if self.first_chunk_at is None:
@@ -65,6 +66,11 @@ class Tally:
     def broken_cloud_answer(self, partial: str, reason: str) -> CascadeResult:
         """The cloud failed after part of its answer was already sent: that part stands, marked degraded."""
         return self._finish(partial, "cloud", "abort", degraded_reason=reason)
+
+    def _privacy(self) -> PrivacyReport:
+        found = self.query.privacy
+        redacted = found.kinds if self.left_device and found.redacts else ()
+        return PrivacyReport(self.left_device, redacted, found.keep_local)
 
     def _finish(
         self,
@@ -126,6 +132,7 @@ class Tally:
             ),
             cost=answer_cost(self.cost, edge_s, *cloud),
             logprobs=logprobs,
+            privacy=self._privacy(),
         )
         log.info(
             "answered",

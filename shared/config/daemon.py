@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from shared.config.base import Section, check_namespace
+from shared.config.privacy import PrivacyConfig
 
 
 class DaemonConfig(Section):
@@ -23,6 +24,7 @@ class DaemonConfig(Section):
         "own caches, outcomes, feedback and outbox. Empty: one shared namespace (loopback only, unless insecure).",
     )
     insecure: bool = Field(False, description="Allow serving a non-loopback address without app tokens.")
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
 
     @model_validator(mode="after")
     def _namespaces(self) -> DaemonConfig:

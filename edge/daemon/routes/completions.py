@@ -38,6 +38,7 @@ async def _answer(request: Request, model_cls: type[ChatCompletionRequest] | typ
     with edge_errors():
         query = body.to_query(config.max_input_chars, uuid.uuid4().hex, space.namespace.style)
         request_id_var.set(query.request_id)  # tasks made from here on inherit it, for the logs
+        query = await space.namespace.private(query)  # what is recorded of it below follows its privacy
         if not body.stream:
             try:
                 result = await until_disconnect(request, space.namespace.answer(query))

@@ -1,4 +1,5 @@
-"""Tandem's own routes: feedback on answers (the router learns at once) and reconciled degraded answers."""
+"""Tandem's own routes: feedback on answers (the router learns at once), reconciled degraded answers and the
+egress log (what left the device)."""
 
 from __future__ import annotations
 
@@ -38,4 +39,13 @@ async def reconciled(request: Request, since: float = 0.0, limit: int = 100) -> 
     """Cloud answers for questions that were answered degraded, reconciled after `since` (unix seconds)."""
     outbox = request.app.state.tandem.space(request).outbox
     items = await asyncio.to_thread(outbox.reconciled_since, since, max(1, min(limit, 1000)))
+    return {"object": "list", "data": [asdict(i) for i in items], "now": time.time()}
+
+
+@router.get("/v1/tandem/egress")
+async def egress(request: Request, since: float = 0.0, limit: int = 100) -> dict:
+    """The calling app's requests that left the device after `since` (unix seconds): time, request id, bytes,
+    redacted entity types and the SHA-256 of the exact request message, never its text."""
+    namespace = request.app.state.tandem.space(request).namespace
+    items = await asyncio.to_thread(namespace.egress, since, max(1, min(limit, 1000)))
     return {"object": "list", "data": [asdict(i) for i in items], "now": time.time()}
