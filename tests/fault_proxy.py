@@ -1,7 +1,8 @@
 """A TCP proxy for fault injection between the edge and the cloud (loopback only, in a thread of its own).
 
 Modes: pass (forward), delay (hold every chunk), blackhole (accept and never answer), refuse (close new
-connections at once); `partition()` also cuts every open connection mid-stream, `heal()` undoes it.
+connections at once); `partition()` also cuts every open connection mid-stream, `heal()` undoes it. `sent` holds
+every byte the edge sent towards the cloud: what crossed the link.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class FaultProxy:
         self.upstream = (upstream_host, upstream_port)
         self.mode: Mode = "pass"
         self.delay_s = 0.0
+        self.sent = bytearray()
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -75,9 +77,11 @@ class FaultProxy:
         for writer in list(self._writers):
             writer.transport.abort()
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, upstream: bool) -> None:
         with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
             while data := await reader.read(65536):
+                if upstream:
+                    self.sent += data
                 if self.delay_s:
                     await asyncio.sleep(self.delay_s)
                 writer.write(data)
@@ -97,7 +101,7 @@ class FaultProxy:
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
             self._writers.add(up_writer)
             try:
-                await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
+                await asyncio.gather(self._pump(reader, up_writer, True), self._pump(up_reader, writer, False))
             finally:
                 self._writers.discard(up_writer)
         except (ConnectionError, OSError):

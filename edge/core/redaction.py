@@ -33,6 +33,7 @@ _LOOSE_KINDS = {"phone", "card", "iban", "ssn"}
 PLACEHOLDER = re.compile(r"<([A-Z]+)_(\d+)>")
 _PARTIAL = re.compile(r"<[A-Z]*(?:_\d*)?")  # what a placeholder cut at a delta's end can look like
 _SEPARATORS = r"[\s.\-()/]*"
+_NATIONAL_DIGITS = 10
 _MIN_NAME_PART = 3  # a name's parts this long are redacted on their own too ("Jane" of "Jane Doe")
 
 
@@ -78,12 +79,15 @@ class Redaction:
 
     def _learn(self, kind: str, value: str, tag: str) -> None:
         forms = [value]
+        digits = "".join(c for c in value if c.isdigit())
+        if kind == "phone" and len(digits) > _NATIONAL_DIGITS:  # the number without its country code
+            forms.append(digits[-_NATIONAL_DIGITS:])
         if kind == "person":
             forms += [part for part in value.split() if len(part) >= _MIN_NAME_PART and part[0].isupper()]
         for form in forms:
             if kind in _LOOSE_KINDS:
                 pattern = _SEPARATORS.join(re.escape(c) for c in form if c.isalnum())
-                regex = re.compile(rf"(?<![0-9A-Za-z]){pattern}(?![0-9A-Za-z])", re.IGNORECASE)
+                regex = re.compile(rf"(?<![0-9A-Za-z+])\+?{pattern}(?![0-9A-Za-z])", re.IGNORECASE)
             else:
                 regex = re.compile(rf"(?<!\w){re.escape(form)}(?!\w)")
             self._patterns.append((regex, tag))

@@ -3,13 +3,14 @@ the world is public geography, not personal data."""
 
 from __future__ import annotations
 
+import re
 import threading
 from functools import cache
 
 from edge.core.redaction import Span
 
 _LABELS = {"PERSON": "person", "GPE": "location", "LOC": "location", "FAC": "location"}
-_ARTICLES = ("the ",)
+_CODE_CHARS = 3  # alternative names this short are codes (US, UAE), matched only in capitals
 # Words that open a request and that NER, seeing them capitalized, takes for part of the name that follows.
 _LEADING = frozenset(
     {"ask", "call", "contact", "dear", "draft", "email", "forward", "greet", "hello", "hey", "hi", "invite"}
@@ -18,25 +19,28 @@ _LEADING = frozenset(
 
 
 @cache
-def public_places() -> frozenset[str]:
-    """Countries (and their other names), capitals, continents and regions, lower-cased (countryinfo's data)."""
+def public_places() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Countries (and their other names), capitals, continents and regions (countryinfo's data), as patterns:
+    names case-insensitively, short codes (US, UAE) only in capitals."""
     import countryinfo
 
-    names: set[str] = set()
+    names: set[str] = {"Africa", "Antarctica", "Asia", "Europe", "North America", "South America", "Oceania"}
     for country in countryinfo.all_countries():
         capital = country.capital()
         names.update([country.name(), country.region() or "", country.subregion() or ""])
         names.update(str(n) for n in country.alt_spellings() or [])
         names.update(capital if isinstance(capital, list) else [capital or ""])
-    names.update(("africa", "antarctica", "asia", "europe", "north america", "south america", "oceania", "america"))
-    return frozenset(n.lower().strip() for n in names if n.strip())
+    names = {n.strip() for n in names if n.strip()}
+    long = sorted((n for n in names if len(n) > _CODE_CHARS), key=len, reverse=True)
+    codes = sorted((n for n in names if len(n) <= _CODE_CHARS and n.isupper()), key=len, reverse=True)
+    return (
+        re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, long)) + r")(?!\w)", re.IGNORECASE),
+        re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, codes)) + r")(?!\w)"),
+    )
 
 
-def _public(place: str) -> bool:
-    name = place.lower().strip(" .,'")
-    for article in _ARTICLES:
-        name = name.removeprefix(article)
-    return name in public_places()
+def _public_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for pattern in public_places() for m in pattern.finditer(text)]
 
 
 class NameDetector:
@@ -64,10 +68,14 @@ class NameDetector:
     def spans(self, text: str) -> list[Span]:
         with self._lock:
             doc = self._model()(text)
+        public = _public_spans(text)
         found = []
         for ent in doc.ents:
             kind = _LABELS.get(ent.label_)
-            if kind is None or kind not in self._kinds or (kind == "location" and _public(ent.text)):
+            if kind is None or kind not in self._kinds:
+                continue
+            # Public geography is never personal, whatever the small model calls it ("Chad", "Mali": PERSON).
+            if any(ent.start_char < end and start < ent.end_char for start, end in public):
                 continue
             start = ent.start_char
             if kind == "person" and len(ent) > 1 and ent[0].lower_ in _LEADING:
