@@ -9,12 +9,35 @@ from functools import cache
 
 from edge.core.redaction import Span
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _LABELS = {"PERSON": "person", "GPE": "location", "LOC": "location", "FAC": "location"}
+# The small model often finds a name and gives it the wrong label: a multi-word proper name it calls one of these
+# is taken for a person's unless a word of it names an organization.
+_MISLABELED = {"ORG", "PRODUCT", "WORK_OF_ART"}
+_ORGANIZATION_WORDS = _words(
+    "inc ltd llc corp corporation co company bank university group foundation institute association club party "
+    "team council ministry department agency hospital school college museum airlines airways services systems "
+    "technologies labs studio studios press times news records motors holdings partners capital fund trust church "
+    "committee commission union society center centre office network media solutions software games pictures "
+    "entertainment brothers international national federal city state"
+)
+_PARTICLES = frozenset({"de", "da", "del", "della", "di", "van", "von", "der", "la", "le", "du", "dos", "das"})
+# Words that say a person's name follows (as Presidio's context words do): what follows is one, whatever the model.
+_CUE = re.compile(
+    r"\b(?i:colleague|friend|boss|manager|wife|husband|partner|son|daughter|mother|father|brother|sister|aunt|"
+    r"uncle|cousin|neighbou?r|doctor|client|customer|dear|mr|mrs|ms|dr|prof)\.?,?\s+"
+    r"((?:[A-ZÀ-Ý][\w'-]*\.?\s+){0,2}[A-ZÀ-Ý][\w'-]+)"
+)
+_NER_SCORE = 0.3  # below every structured recognizer: an IP or a key the model calls a name stays what it is
 _CODE_CHARS = 3  # alternative names this short are codes (US, UAE), matched only in capitals
 # Words that open a request and that NER, seeing them capitalized, takes for part of the name that follows.
-_LEADING = frozenset(
-    {"ask", "call", "contact", "dear", "draft", "email", "forward", "greet", "hello", "hey", "hi", "invite"}
-    | {"let", "message", "meet", "remind", "reply", "send", "tell", "text", "thank", "thanks", "write"}
+_LEADING = _words(
+    "ask call contact dear draft email forward greet hello hey hi invite let message meet remind reply send tell "
+    "text thank thanks write"
 )
 
 
@@ -36,6 +59,15 @@ def public_places() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return (
         re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, long)) + r")(?!\w)", re.IGNORECASE),
         re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, codes)) + r")(?!\w)"),
+    )
+
+
+def _looks_like_a_name(ent) -> bool:
+    words = [t.text for t in ent if t.text.lower() not in _PARTICLES]
+    return (
+        2 <= len(words) <= 4
+        and all(w[0].isupper() and w.replace(".", "").replace("-", "").isalpha() for w in words)
+        and not any(w.lower().strip(".") in _ORGANIZATION_WORDS for w in words)
     )
 
 
@@ -71,7 +103,7 @@ class NameDetector:
         public = _public_spans(text)
         found = []
         for ent in doc.ents:
-            kind = _LABELS.get(ent.label_)
+            kind = "person" if ent.label_ in _MISLABELED and _looks_like_a_name(ent) else _LABELS.get(ent.label_)
             if kind is None or kind not in self._kinds:
                 continue
             # Public geography is never personal, whatever the small model calls it ("Chad", "Mali": PERSON).
@@ -80,5 +112,7 @@ class NameDetector:
             start = ent.start_char
             if kind == "person" and len(ent) > 1 and ent[0].lower_ in _LEADING:
                 start = ent[1].idx
-            found.append(Span(start, ent.end_char, kind, 0.85))
+            found.append(Span(start, ent.end_char, kind, _NER_SCORE))
+        if "person" in self._kinds:
+            found += [Span(m.start(1), m.end(1), "person", _NER_SCORE) for m in _CUE.finditer(text)]
         return found

@@ -9,7 +9,6 @@ import phonenumbers
 import tldextract
 from presidio_analyzer import EntityRecognizer
 from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
     CryptoRecognizer,
     EmailRecognizer,
     IbanRecognizer,
@@ -26,6 +25,10 @@ MIN_SCORE = 0.3
 # are parsed here, as international numbers or as numbers of these regions (Presidio's defaults).
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+])\+?\(?\d[\d\s().-]{5,18}\d(?:\s*(?:x|ext\.?)\s*\d{1,5})?(?!\w)")
 _YEARS = re.compile(r"(?:1[5-9]|20)\d\d\s*[-./]\s*(?:1[5-9]|20)?\d\d")  # 1990-1995, 2019/20: years, not numbers
+_CARD_CANDIDATE = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
+# A bare run of digits right after one of these words is a phone number (Presidio's context words for phones).
+_PHONE_CUE = re.compile(r"\b(?:phone|number|call|tel|mobile|cell|ring|text|whatsapp|fax)\b", re.IGNORECASE)
+_CUE_CHARS = 24
 _PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
 
 # tldextract fetches the public suffix list on first use; the device uses the snapshot it ships, never the network.
@@ -58,9 +61,29 @@ def phone_spans(text: str) -> list[Span]:
                 number = phonenumbers.parse(candidate, region)
             except phonenumbers.NumberParseException:
                 break
-            if phonenumbers.is_possible_number(number) and _phone_shaped(candidate):
+            shaped = _phone_shaped(candidate) or _PHONE_CUE.search(text, max(0, m.start() - _CUE_CHARS), m.start())
+            if phonenumbers.is_possible_number(number) and shaped:
                 found.append(Span(m.start(), m.end(), "phone", 0.4))
                 break
+    return found
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def card_spans(text: str) -> list[Span]:
+    """Payment cards as ISO/IEC 7812 defines them: 12 to 19 digits, grouped any way, passing the Luhn check
+    (Presidio's card patterns miss 2-series Mastercard, 19-digit and ungrouped numbers)."""
+    found = []
+    for m in _CARD_CANDIDATE.finditer(text):
+        digits = "".join(c for c in m.group(0) if c.isdigit())
+        if _luhn(digits) and len(set(digits)) > 1:
+            found.append(Span(m.start(), m.end(), "card", 1.0))
     return found
 
 
@@ -71,7 +94,6 @@ def _has_digits(text: str, n: int) -> bool:
 # kind -> (recognizer factory, a cheap test that the text could hold one)
 _RECOGNIZERS: dict[str, tuple[Callable[[], EntityRecognizer], Callable[[str], bool]]] = {
     "email": (OfflineEmailRecognizer, lambda t: "@" in t),
-    "card": (CreditCardRecognizer, lambda t: _has_digits(t, 12)),
     "iban": (IbanRecognizer, lambda t: _has_digits(t, 8)),
     "ip": (IpRecognizer, lambda t: "." in t or ":" in t),
     "ssn": (UsSsnRecognizer, lambda t: _has_digits(t, 9)),
@@ -86,11 +108,14 @@ class StructuredDetector:
         self._recognizers = [(kind, make(), could) for kind, (make, could) in _RECOGNIZERS.items() if kind in kinds]
         self._secrets = "secret" in kinds
         self._phones = "phone" in kinds
+        self._cards = "card" in kinds
 
     def spans(self, text: str) -> list[Span]:
         found = secret_spans(text) if self._secrets else []
         if self._phones:
             found += phone_spans(text)
+        if self._cards:
+            found += card_spans(text)
         for kind, recognizer, could in self._recognizers:
             if not could(text):
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -21,6 +21,8 @@ class NamespacePrivacy(Section):
 
 
 class PrivacyConfig(Section):
+    flag_prefix: ClassVar[str] = "privacy-"
+
     mode: Mode = Field(
         "redact",
         description="off: requests leave as they are; redact: personal data leaves as typed placeholders, restored "

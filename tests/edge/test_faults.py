@@ -12,13 +12,13 @@ from contextlib import aclosing
 
 import pytest
 
+from benchmarks.fault_proxy import FaultProxy
 from edge.agent import EdgeAgent
 from edge.core.query import Policy, Query
 from edge.pipeline.result import AnswerDelta, CascadeResult
 from shared.cli_flags import edge_config
 from shared.launchers import CloudProcess
 from shared.service_process import free_port
-from tests.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.model
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from benchmarks.fault_proxy import FaultProxy
 from shared.launchers import DaemonProcess
-from tests.fault_proxy import FaultProxy
 from tests.settings import API_KEY
 from tests.waiting import eventually_sync
 

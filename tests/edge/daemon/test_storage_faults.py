@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.fault_proxy import FaultProxy
 from shared.launchers import CloudProcess, DaemonProcess
-from tests.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.model
 

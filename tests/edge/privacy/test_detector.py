@@ -16,6 +16,7 @@ CASES = [
     ("phone", "My number is (415) 555-0132, call after six.", "(415) 555-0132"),
     ("phone", "Ring me on +44 20 7946 0958 please", "+44 20 7946 0958"),
     ("card", "Charge 4111 1111 1111 1111 for the tickets", "4111 1111 1111 1111"),
+    ("card", "the 19-digit card 4003-4855-9097-7658-230 was declined", "4003-4855-9097-7658-230"),
     ("iban", "Send it to DE89 3704 0044 0532 0130 00 today", "DE89 3704 0044 0532 0130 00"),
     ("ip", "The server at 10.20.30.40 is down", "10.20.30.40"),
     ("ssn", "My SSN is 536-22-8726.", "536-22-8726"),
@@ -23,6 +24,8 @@ CASES = [
     ("secret", "aws key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE"),
     ("secret", "token=Zx8Qv3Lm0Rt7Yp2Wn5Kb9Hc4Jd6 in my config", "Zx8Qv3Lm0Rt7Yp2Wn5Kb9Hc4Jd6"),
     ("person", "Tell Maria Garcia that the meeting moved.", "Maria Garcia"),
+    ("person", "Summarize: my colleague Jordan Mason will send it.", "Jordan Mason"),
+    ("person", "Translate to French: Francesca Offredi called.", "Francesca Offredi"),
     ("location", "I live at 12 Oak Street in Springfield.", "Springfield"),
 ]
 
@@ -51,6 +54,11 @@ def test_public_geography_and_plain_numbers_are_not_personal(detector):
     clean += ["Which river flows through Vienna and Budapest?", "What is 1234567 times 3?", "In 1990-1995 GDP grew."]
     flagged = [q for q in clean if detector.spans(q, ALL)]
     assert flagged == []
+
+
+def test_a_structured_value_the_model_calls_a_name_stays_what_it_is(detector):
+    text = "my IP is e005:b860:51ef:1922:fe43:c49f:1498:18d1 today"
+    assert [s.kind for s in detector.spans(text, ALL)] == ["ip"]
 
 
 def test_names_run_only_when_asked(detector):

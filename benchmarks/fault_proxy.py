@@ -1,4 +1,4 @@
-"""A TCP proxy for fault injection between the edge and the cloud (loopback only, in a thread of its own).
+"""A TCP proxy between the edge and the cloud for fault injection and capture (loopback only, its own thread).
 
 Modes: pass (forward), delay (hold every chunk), blackhole (accept and never answer), refuse (close new
 connections at once); `partition()` also cuts every open connection mid-stream, `heal()` undoes it. `sent` holds
