@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import re
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -193,14 +195,17 @@ def _quality(client: httpx.Client, tasks: list[dict]) -> dict:
     }
 
 
-def _daemon(cloud: str, cloud_flags: list[str], threads: int) -> DaemonProcess:
+@contextlib.contextmanager
+def _daemon(cloud: str, cloud_flags: list[str], threads: int) -> Iterator[DaemonProcess]:
     """Three apps (mail redacts, notes keeps personal data local, plain is off) in front of `cloud`."""
-    data_dir = Path(tempfile.mkdtemp(prefix="tandem-privacy-"))
-    keys = ", ".join(f'"{token}" = "{app}"' for app, token in TOKENS.items())
-    (data_dir / "tandem.toml").write_text(CONFIG.format(keys=keys))
-    flags = [*cloud_flags, "--config", str(data_dir / "tandem.toml"), "--threads", str(threads)]
-    flags[flags.index("--cloud-address") + 1] = cloud
-    return DaemonProcess(flags, data_dir=str(data_dir))
+    with tempfile.TemporaryDirectory(prefix="tandem-privacy-") as tmp:
+        data_dir = Path(tmp)
+        keys = ", ".join(f'"{token}" = "{app}"' for app, token in TOKENS.items())
+        (data_dir / "tandem.toml").write_text(CONFIG.format(keys=keys))
+        flags = [*cloud_flags, "--config", str(data_dir / "tandem.toml"), "--threads", str(threads)]
+        flags[flags.index("--cloud-address") + 1] = cloud
+        with DaemonProcess(flags, data_dir=str(data_dir)) as daemon:
+            yield daemon
 
 
 async def added_latency(personal: list[Sample], n: int, chars: int = 500) -> dict:

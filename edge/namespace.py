@@ -105,7 +105,7 @@ class LabeledRuns:
         return await self._parts.cascade.parts.generator.generate(query, context)
 
     async def expert_for(self, text: str) -> ExpertChoice | None:
-        return await self._parts.cascade.expert_for(text)
+        return await self._parts.cascade.expert(LazyVector(self.embedder, text))
 
     async def seed_cache(self, query: Query, answer: str, model: str, ttl_s: float = 3600) -> None:
         """Puts an answer in this app's cache, as an escalation would (benchmarks of cache hits)."""
@@ -169,15 +169,18 @@ class AppNamespace:
 
     @property
     def egress_totals(self) -> EgressTotals:
-        return self._parts.egress.totals
+        return self._parts.egress.totals()
 
     async def context_for(self, query: Query) -> list[tuple[str, str]] | None:
-        return await self._parts.cascade.context_for(query)
+        return await self._parts.cascade.context(query, LazyVector(self._embedder, query.text))
 
     def remember_served(self, query: Query, result: CascadeResult) -> None:
-        """So that feedback on this answer can find its question and side (blocking: call it in a thread)."""
+        """So that feedback on this answer can find its question and side (blocking: call it in a thread). Not an
+        answer to personal data: feedback would make it a label, and labels are shared with the fleet."""
+        if query.privacy.found:
+            return
         self._parts.outcomes.remember_served(
-            response_id=query.request_id, question=query.redacted().text, served_by=result.served_by, embedding=None
+            response_id=query.request_id, question=query.text, served_by=result.served_by, embedding=None
         )
 
     async def feedback(self, response_id: str, correct: bool) -> FeedbackRecorded | None:

@@ -18,6 +18,7 @@ from tqdm import tqdm
 from edge.calibration.labeled import LabeledItem, is_correct
 from edge.core.protocols import ConfidenceEstimator
 from edge.core.query import Query
+from edge.core.redaction import KEPT_LOCAL
 from edge.namespace import AppNamespace
 from shared.answers import draft_agrees
 from shared.errors import BackendFailure
@@ -187,9 +188,13 @@ async def collect_outcomes(
                 for attempt in range(CLOUD_ATTEMPTS):  # a busy cloud missing one deadline must not end the run
                     async with limit:
                         outcome = await namespace.escalate(query(item), cache_answer=False, edge_context=drafted)
-                    if outcome.result is not None or attempt == CLOUD_ATTEMPTS - 1:
+                    if outcome.result is not None or outcome.failure == KEPT_LOCAL or attempt == CLOUD_ATTEMPTS - 1:
                         break
                     await wait_for_cloud(namespace)
+                if outcome.failure == KEPT_LOCAL:  # the served policy never asks the cloud: it has no answer
+                    cloud_runs[item.id] = CloudRun("", 0, 0, 0.0)
+                    bar.update(1)
+                    return
                 if outcome.result is None:
                     raise BackendFailure(f"the cloud failed on {item.id}: {outcome.failure} {outcome.detail}")
                 r = outcome.result

@@ -195,9 +195,12 @@ class UplinkDone:
     result: GenerationResult | None
     failure: str | None = None
     detail: str = ""
+    sent: bool = True  # False: nothing of the request left the device (circuit open, egress log unwritable)
 
 
 UplinkEvent = UplinkDelta | UplinkDone
+# Records a request's exact message before it leaves (request id, bytes); False: it must not leave.
+EgressAudit = Callable[[str, bytes], bool]
 
 
 async def settle(events: AsyncIterator[UplinkEvent]) -> UplinkDone:

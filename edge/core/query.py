@@ -179,9 +179,9 @@ class Query:
             None if self.messages is None else tuple(replace(m, content=p.redact(m.content)) for m in self.messages)
         )
         prompt = None if self.prompt is None else p.redact(self.prompt)
-        return replace(
-            self, question=p.redact(self.question), prompt=prompt, messages=messages, privacy=NO_PERSONAL_DATA
-        )
+        stop = None if self.stop is None else tuple(p.redact(s) for s in self.stop)
+        question = p.redact(self.question)
+        return replace(self, question=question, prompt=prompt, messages=messages, stop=stop, privacy=NO_PERSONAL_DATA)
 
     def rendered_text(self, context: list[tuple[str, str]] | None = None) -> str:
         """Exactly what the models see (a prompt, or the messages as JSON): a memo key for labeled runs."""

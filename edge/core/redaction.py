@@ -8,11 +8,13 @@ answer gets its values back before the app sees it, in streamed pieces too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 PrivacyMode = Literal["off", "redact", "local_only"]
 MODES: tuple[PrivacyMode, ...] = ("off", "redact", "local_only")  # from loosest to strictest
+KEPT_LOCAL = "kept_local"  # why a direct ask of the cloud did not happen (UplinkDone.failure)
 
 # Entity type -> placeholder tag.
 TAGS = {
@@ -54,17 +56,28 @@ class Redaction:
 
     def __init__(self, texts: tuple[str, ...] = ()) -> None:
         self._tags: dict[str, str] = {}  # placeholder -> value
-        self._values: dict[str, str] = {}  # value -> placeholder
-        self._patterns: list[tuple[re.Pattern[str], str]] = []  # longest value first
+        self._values: dict[str, str] = {}  # value (lower-cased) -> placeholder
+        self._forms: list[tuple[str, str]] = []  # (pattern of one form of a value, its placeholder)
+        self._combined: re.Pattern[str] | None = None
+        self._order: list[str] = []  # placeholders in the order of the combined pattern's alternatives
         self._counts: dict[str, int] = {}
         # Placeholders already in the input are never reused: restoring them would change the user's text.
         self._taken = {m.group(0) for text in texts for m in PLACEHOLDER.finditer(text)}
 
     def add(self, kind: str, value: str) -> str:
-        """The placeholder of `value` (the same one each time it is added)."""
+        """The placeholder of `value` (the same one each time it is added, whatever its case)."""
         value = value.strip()
-        if value in self._values:
-            return self._values[value]
+        if (known := self._values.get(value.lower())) is not None:
+            return known
+        tag = self._new_tag(kind, value)
+        self._learn(kind, value, tag)
+        if kind == "person":  # a part of the name alone ("Jane") has its own placeholder, restored to that part
+            for part in value.split():
+                if len(part) >= _MIN_NAME_PART and part[0].isupper() and part.lower() not in self._values:
+                    self._learn(kind, part, self._new_tag(kind, part))
+        return tag
+
+    def _new_tag(self, kind: str, value: str) -> str:
         n = self._counts.get(kind, 0)
         while True:
             n += 1
@@ -73,8 +86,7 @@ class Redaction:
                 break
         self._counts[kind] = n
         self._tags[tag] = value
-        self._values[value] = tag
-        self._learn(kind, value, tag)
+        self._values[value.lower()] = tag
         return tag
 
     def _learn(self, kind: str, value: str, tag: str) -> None:
@@ -82,16 +94,13 @@ class Redaction:
         digits = "".join(c for c in value if c.isdigit())
         if kind == "phone" and len(digits) > _NATIONAL_DIGITS:  # the number without its country code
             forms.append(digits[-_NATIONAL_DIGITS:])
-        if kind == "person":
-            forms += [part for part in value.split() if len(part) >= _MIN_NAME_PART and part[0].isupper()]
         for form in forms:
             if kind in _LOOSE_KINDS:
                 pattern = _SEPARATORS.join(re.escape(c) for c in form if c.isalnum())
-                regex = re.compile(rf"(?<![0-9A-Za-z+])\+?{pattern}(?![0-9A-Za-z])", re.IGNORECASE)
+                self._forms.append((rf"(?<![0-9A-Za-z+])\+?{pattern}(?![0-9A-Za-z])", tag))
             else:
-                regex = re.compile(rf"(?<!\w){re.escape(form)}(?!\w)")
-            self._patterns.append((regex, tag))
-        self._patterns.sort(key=lambda p: -len(p[0].pattern))
+                self._forms.append((rf"(?<!\w){re.escape(form)}(?!\w)", tag))
+        self._combined = None
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -103,10 +112,21 @@ class Redaction:
         return bool(self._tags)
 
     def redact(self, text: str) -> str:
-        """`text` with every known value (in any of its formats) replaced by its placeholder."""
-        for regex, tag in self._patterns:
-            text = regex.sub(tag, text)
-        return text
+        """`text` with every known value (in any of its formats and cases) replaced by its placeholder, in one
+        pass: a placeholder already there is left as it is, never matched inside."""
+        if not self._forms:
+            return text
+        if self._combined is None:
+            forms = sorted(self._forms, key=lambda f: -len(f[0]))  # the longest value first
+            self._order = [tag for _, tag in forms]
+            alternatives = "|".join(f"({pattern})" for pattern, _ in forms)
+            self._combined = re.compile(f"({PLACEHOLDER.pattern})|{alternatives}", re.IGNORECASE)
+        first = PLACEHOLDER.groups + 2  # the group of the first value's pattern
+
+        def swap(m: re.Match[str]) -> str:
+            return m.group(0) if m.group(1) is not None else self._order[(m.lastindex or first) - first]
+
+        return self._combined.sub(swap, text)
 
     def restore(self, text: str) -> str:
         return PLACEHOLDER.sub(lambda m: self._tags.get(m.group(0), m.group(0)), text)
@@ -143,6 +163,14 @@ class PersonalData:
     mode: PrivacyMode = "off"  # the strictest action over the types found ("off": nothing to act on)
     redaction: Redaction = field(default_factory=Redaction, compare=False, repr=False)
     checked: bool = False  # the app's privacy gate has seen the request
+    scan: Callable[[str], Sequence[Span]] | None = field(default=None, compare=False, repr=False)
+
+    def learn(self, text: str) -> None:
+        """Adds what the gate's detector finds in `text` (the edge's draft, a degraded answer) to this request's
+        placeholders, so that it leaves redacted too (blocking: call it in a thread)."""
+        if self.found and self.scan is not None:
+            for span in self.scan(text):
+                self.redaction.add(span.kind, text[span.start : span.end])
 
     @property
     def found(self) -> bool:

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from edge.core.protocols import UplinkDone
 from edge.core.query import Query, QueryStyle
+from edge.core.redaction import KEPT_LOCAL
 from edge.sqlite_db import StorageReport, open_db
 from shared.types import ChatMessage
 
@@ -77,6 +78,7 @@ class Outbox:
         self._db = open_db(path, _SCHEMA, "FULL", storage or StorageReport())
 
     def add(self, query: Query, degraded_answer: str, reason: str) -> None:
+        query.privacy.learn(degraded_answer)  # the edge's answer may hold what its question did, in new forms
         with self._lock:
             self._db.execute(
                 "INSERT OR IGNORE INTO outbox (id, query, degraded_answer, reason, created) VALUES (?, ?, ?, ?, ?)",
@@ -104,6 +106,12 @@ class Outbox:
                 "UPDATE outbox SET status = 'reconciled', cloud_answer = ?, cloud_model = ?, reconciled_at = ? "
                 "WHERE id = ? AND status = 'pending'",
                 (answer, model, time.time(), request_id),
+            )
+
+    def mark_kept_local(self, request_id: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET status = 'kept_local' WHERE id = ? AND status = 'pending'", (request_id,)
             )
 
     def reconciled_since(self, since: float, limit: int = 100) -> list[Reconciled]:
@@ -154,6 +162,9 @@ class Reconciler:
                 break
             await asyncio.to_thread(self.outbox.mark_attempt, request_id)
             outcome = await self.asker.escalate(replace(query, request_id=f"{request_id}-reconcile"))
+            if outcome.failure == KEPT_LOCAL:  # the app's policy now keeps it on the device: never re-asked
+                await asyncio.to_thread(self.outbox.mark_kept_local, request_id)
+                continue
             if outcome.result is None:
                 break
             await asyncio.to_thread(

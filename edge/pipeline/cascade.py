@@ -6,6 +6,7 @@ the stream stops the local generation and cancels the cloud RPC."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
@@ -29,6 +30,7 @@ from edge.core.protocols import (
     settle,
 )
 from edge.core.query import Query, QueryStyle
+from edge.core.redaction import KEPT_LOCAL, PLACEHOLDER
 from edge.core.relation import relation_text
 from edge.pipeline.cache_audit import CacheHitAudits
 from edge.pipeline.decision import NOMINAL_DEVICE, DeviceShift, Plan, decide
@@ -113,7 +115,7 @@ class Cascade:
 
         route_vector = self.route_vector(query.text, vector)
         tally.plan = plan = self._guarded(query, await self.plan(query, route_vector))
-        context = await self._context(query, vector) if plan.route != "cloud" else None
+        context = await self.context(query, vector) if plan.route != "cloud" else None
         if plan.route != "cloud":
             stop_rule = self._stop_rule(query, plan) if plan.early_escalation else None
             tally.draft = await self.parts.generator.generate(query, context, stop_rule)
@@ -177,7 +179,7 @@ class Cascade:
         estimator, max_tokens = self.parts.estimator, query.sampling.max_tokens
         return lambda steps: plan.stops_early(estimator.upper_bound(steps, max_tokens))
 
-    async def _context(self, query: Query, vector: LazyVector) -> list[tuple[str, str]] | None:
+    async def context(self, query: Query, vector: LazyVector) -> list[tuple[str, str]] | None:
         if self.parts.cache is None or not self.config.cache.as_context:
             return None
         return await self.parts.cache.context_for(query, vector)
@@ -200,15 +202,15 @@ class Cascade:
         draft = tally.draft
         edge_context = None
         if draft is not None:
+            await asyncio.to_thread(query.privacy.learn, draft.text)  # what the draft adds leaves redacted too
             edge_context = EdgeContext(draft.text, tally.score or 0.0, self.parts.estimator.name, self.edge_model)
             share = "off" if query.privacy.found else self.config.fleet.share  # an embedding of personal data
             edge_context = await shared_with_fleet(edge_context, share, self.parts.embedder, route_vector, draft)
         shaper, sent, done = DeltaShaper(query.is_question), [], None
         restorer = Restorer(query.privacy)  # the cloud's placeholders get their values back, on the device
         cloud_started = time.perf_counter()
-        tally.expert = await self._expert(vector)
+        tally.expert = await self.expert(vector)
         request = self._request(query, edge_context, tally.expert)
-        tally.left_device = True
         async with aclosing(self.parts.uplink.stream(request)) as events:
             async for event in events:
                 if isinstance(event, UplinkDone):
@@ -218,10 +220,12 @@ class Cascade:
                     sent.append(text)
                     yield AnswerDelta(text)
         if live and (text := shaper.feed(restorer.flush())):
+            tally.mark_first_chunk()
             sent.append(text)
             yield AnswerDelta(text)
         tally.cloud_ms = (time.perf_counter() - cloud_started) * 1000
         assert done is not None
+        tally.left_device = done.sent
         if (result := done.result) is not None:
             await self._remember(query, done, tally, vector)
             if self.teacher is not None and not query.privacy.found:
@@ -237,7 +241,7 @@ class Cascade:
             yield tally.broken_cloud_answer("".join(sent), done.failure or "cloud_error")
             return
         # Degraded: the edge answers with its own draft, completed if early escalation cut it short.
-        context = await self._context(query, vector)
+        context = await self.context(query, vector)
         if draft is None:
             draft = await self.parts.generator.generate(query, context)
         elif draft.stopped_early:
@@ -247,10 +251,7 @@ class Cascade:
         async for answered in self._emit_whole(tally, lambda: tally.edge_answer(done.failure)):
             yield answered
 
-    async def expert_for(self, text: str) -> ExpertChoice | None:  # benchmarks of expert choice
-        return await self._expert(LazyVector(self.parts.embedder, text))
-
-    async def _expert(self, vector: LazyVector) -> ExpertChoice | None:
+    async def expert(self, vector: LazyVector) -> ExpertChoice | None:
         choice = await self.parts.experts.choose(vector) if self.parts.experts is not None else None
         if choice is not None:
             log.info("expert chosen", extra={"expert": choice.name or None, "similarity": choice.similarity})
@@ -265,7 +266,9 @@ class Cascade:
 
     async def _remember(self, query: Query, done: UplinkDone, tally: Tally, vector: LazyVector) -> None:
         r = done.result
-        if r is None or self.parts.cache is None or not r.cache.cacheable or query.privacy.found:
+        # Nothing personal is stored, nor a re-asked redacted question: its placeholders mean nothing in a cache.
+        private = query.privacy.found or PLACEHOLDER.search(query.text)
+        if r is None or self.parts.cache is None or not r.cache.cacheable or private:
             return
         meta = {"edge_confidence": tally.score, "estimator": tally.estimator, "finish_reason": r.finish_reason.value}
         ttl = min(r.cache.ttl_seconds, self.config.cache.max_ttl_s)
@@ -278,9 +281,9 @@ class Cascade:
         (which pass `cache_answer=False`: a benchmark's answers must not become its own context, and the edge's
         draft, verified as the served cascade would have it verified)."""
         if query.privacy.keep_local:
-            return UplinkDone(None, "kept_local", "personal data under local_only")
+            return UplinkDone(None, KEPT_LOCAL, "personal data under local_only", sent=False)
         vector = LazyVector(self.parts.embedder, query.text)
-        expert = await self._expert(vector)
+        expert = await self.expert(vector)
         async with aclosing(self.parts.uplink.stream(self._request(query, edge_context, expert))) as events:
             done = Restorer(query.privacy).done(await settle(events))
         if cache_answer:
@@ -293,7 +296,3 @@ class Cascade:
         for audits in (self.teacher, self.cache_audits):
             if audits is not None:
                 await audits.aclose()
-
-    async def context_for(self, query: Query) -> list[tuple[str, str]] | None:
-        """The cached pairs the served cascade would show the edge for this query (cache as context)."""
-        return await self._context(query, LazyVector(self.parts.embedder, query.text))

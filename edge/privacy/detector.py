@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
-from edge.core.redaction import Span
+from edge.core.redaction import PLACEHOLDER, Span
 from edge.privacy.names import NameDetector
 from edge.privacy.structured import StructuredDetector
 
@@ -23,19 +25,22 @@ def _resolve(spans: list[Span]) -> list[Span]:
 
 
 class _Memo:
+    """Spans by the SHA-256 of their text: the memo keeps no text."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._spans: OrderedDict[str, list[Span]] = OrderedDict()
+        self._spans: OrderedDict[bytes, list[Span]] = OrderedDict()
 
     def get(self, text: str) -> list[Span] | None:
+        key = hashlib.sha256(text.encode()).digest()
         with self._lock:
-            if (known := self._spans.get(text)) is not None:
-                self._spans.move_to_end(text)
+            if (known := self._spans.get(key)) is not None:
+                self._spans.move_to_end(key)
             return known
 
     def put(self, text: str, spans: list[Span]) -> None:
         with self._lock:
-            self._spans[text] = spans
+            self._spans[hashlib.sha256(text.encode()).digest()] = spans
             if len(self._spans) > _MEMO_TEXTS:
                 self._spans.popitem(last=False)
 
@@ -47,6 +52,8 @@ class PersonalDataDetector:
         self._structured = StructuredDetector(kinds)
         self._names = NameDetector(kinds)
         self._memos = (_Memo(), _Memo())  # structured, named
+        # Requests wait here for the one NER model, not in the default pool that SQLite writes need.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="privacy")
 
     def warm(self) -> None:
         """Loads the NER model now rather than on the first request."""
@@ -57,7 +64,9 @@ class PersonalDataDetector:
         found = self._found(text, self._memos[0], self._structured.spans)
         if kinds & _NAMED:
             found = found + self._found(text, self._memos[1], self._names.spans)
-        return tuple(_resolve([s for s in found if s.kind in kinds]))
+        held = [m.span() for m in PLACEHOLDER.finditer(text)]  # a re-asked redacted text: its placeholders stay
+        found = [s for s in found if s.kind in kinds and not any(s.start < e and b < s.end for b, e in held)]
+        return tuple(_resolve(found))
 
     @staticmethod
     def _found(text: str, memo: _Memo, detect) -> list[Span]:

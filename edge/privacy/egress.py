@@ -1,13 +1,13 @@
 """The egress log: every request that left the device, append-only per app, with what was redacted in it.
 
 A row holds the time, the request id, the bytes of the request message, the entity types whose placeholders
-it carried and the SHA-256 of those exact bytes, never the text itself. The uplink of each app writes the row
-before the request leaves; when it cannot, the request does not leave (the answer degrades to the edge).
+it carried and the SHA-256 of those exact bytes, never the text itself. The uplink writes the row for each
+message it sends (a resend to an older cloud is a second row), once it is about to send it; when the row cannot
+be written the message does not leave (the answer degrades to the edge).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import re
@@ -15,15 +15,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
-from edge.core.protocols import Uplink, UplinkDone, UplinkEvent
+from edge.core.protocols import EgressAudit, UplinkEvent
 from edge.core.redaction import TAGS
 from edge.sqlite_db import StorageReport, open_db
 from shared.types import GenerationRequest
-from shared.wire import request_to_proto
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +71,18 @@ def egress_record(request_id: str, payload: bytes) -> EgressRecord:
 class EgressLog:
     def __init__(self, path: Path, storage: StorageReport | None = None) -> None:
         self._lock = threading.Lock()
-        self._db = open_db(path, _SCHEMA, "FULL", storage or StorageReport())
-        self.totals = EgressTotals()
-        for record in self.since(0.0, limit=None):
-            self._count(record)
+        self._storage = storage or StorageReport()
+        self._db = open_db(path, _SCHEMA, "FULL", self._storage)
+        self._totals = EgressTotals()
+        requests, sent = self._db.execute("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM egress").fetchone()
+        self._totals.requests, self._totals.bytes = requests, sent
+        for kinds, n in self._db.execute("SELECT redacted, COUNT(*) FROM egress WHERE redacted != '' GROUP BY 1"):
+            for kind in kinds.split(","):
+                self._totals.redacted[kind] = self._totals.redacted.get(kind, 0) + n
 
-    def _count(self, record: EgressRecord) -> None:
-        self.totals.requests += 1
-        self.totals.bytes += record.bytes
-        for kind in record.redacted:
-            self.totals.redacted[kind] = self.totals.redacted.get(kind, 0) + 1
+    def totals(self) -> EgressTotals:
+        with self._lock:
+            return replace(self._totals, redacted=dict(self._totals.redacted))
 
     def append(self, record: EgressRecord) -> None:
         with self._lock:
@@ -89,13 +90,27 @@ class EgressLog:
                 "INSERT INTO egress (time, request_id, bytes, redacted, sha256) VALUES (?, ?, ?, ?, ?)",
                 (record.time, record.request_id, record.bytes, ",".join(record.redacted), record.sha256),
             )
-            self._count(record)
+            self._totals.requests += 1
+            self._totals.bytes += record.bytes
+            for kind in record.redacted:
+                self._totals.redacted[kind] = self._totals.redacted.get(kind, 0) + 1
 
-    def since(self, since: float, limit: int | None = 100) -> list[EgressRecord]:
+    def audit(self, request_id: str, payload: bytes) -> bool:
+        """Records a message about to leave (on the caller's thread: nothing can cancel it half-way); False when
+        it cannot be recorded, and then it must not leave."""
+        try:
+            self.append(egress_record(request_id, payload))
+        except (sqlite3.Error, OSError) as exc:
+            self._storage.failed("egress", exc)
+            log.error("egress log unwritable: the request stays on the device", extra={"error": str(exc)})
+            return False
+        return True
+
+    def since(self, since: float, limit: int = 100) -> list[EgressRecord]:
         with self._lock:
             rows = self._db.execute(
                 "SELECT time, request_id, bytes, redacted, sha256 FROM egress WHERE time > ? ORDER BY seq LIMIT ?",
-                (since, -1 if limit is None else limit),
+                (since, limit),
             ).fetchall()
         return [EgressRecord(r[0], r[1], r[2], tuple(k for k in r[3].split(",") if k), r[4]) for r in rows]
 
@@ -104,10 +119,21 @@ class EgressLog:
             self._db.close()
 
 
-class AuditedUplink:
-    """An app's way to the cloud: each request is logged before it leaves, or does not leave."""
+class AuditableUplink(Protocol):
+    """The uplink every app shares (`edge.uplink.CloudUplink`): it audits each message it sends."""
 
-    def __init__(self, uplink: Uplink, egress: EgressLog) -> None:
+    @property
+    def available(self) -> bool: ...
+
+    def stream(
+        self, request: GenerationRequest, audit: EgressAudit | None = None
+    ) -> AsyncGenerator[UplinkEvent, None]: ...
+
+
+class AuditedUplink:
+    """An app's way to the cloud (an `Uplink`): every message is in the app's egress log before it leaves."""
+
+    def __init__(self, uplink: AuditableUplink, egress: EgressLog) -> None:
         self._uplink = uplink
         self._egress = egress
 
@@ -115,14 +141,5 @@ class AuditedUplink:
     def available(self) -> bool:
         return self._uplink.available
 
-    async def stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
-        record = egress_record(request.request_id, request_to_proto(request).SerializeToString())
-        try:
-            await asyncio.to_thread(self._egress.append, record)
-        except (sqlite3.Error, OSError) as exc:
-            log.error("egress log unwritable: the request stays on the device", extra={"error": str(exc)})
-            yield UplinkDone(None, "egress_log_failed", str(exc))
-            return
-        async with aclosing(self._uplink.stream(request)) as events:
-            async for event in events:
-                yield event
+    def stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
+        return self._uplink.stream(request, self._egress.audit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import replace
 from typing import cast
 
@@ -13,10 +14,12 @@ from shared.config.privacy import PrivacyConfig
 
 
 def query_texts(query: Query) -> tuple[str, ...]:
-    """Everything of a query the cloud could see: the question, the prompt or every message of the history."""
+    """Everything of a query the cloud could see: the question, the prompt or every message of the history, and
+    the stop strings."""
+    stops = query.stop or ()
     if query.messages is not None:
-        return tuple(m.content for m in query.messages)
-    return (query.prompt,) if query.prompt is not None else (query.question,)
+        return (*(m.content for m in query.messages), *stops)
+    return (query.prompt if query.prompt is not None else query.question, *stops)
 
 
 class PrivacyGate:
@@ -38,9 +41,12 @@ class PrivacyGate:
         texts = query_texts(query)
         redaction, mode = Redaction(texts), cast(PrivacyMode, "off")
         if acted:
-            found = await asyncio.to_thread(lambda: [self._detector.spans(text, acted) for text in texts])
+            found = await asyncio.get_running_loop().run_in_executor(
+                self._detector.executor, lambda: [self._detector.spans(text, acted) for text in texts]
+            )
             for text, spans in zip(texts, found, strict=True):
                 for span in spans:
                     redaction.add(span.kind, text[span.start : span.end])
                     mode = strictest(mode, actions[span.kind])
-        return replace(query, privacy=PersonalData(mode, redaction, checked=True))
+        scan = functools.partial(self._detector.spans, kinds=acted)
+        return replace(query, privacy=PersonalData(mode, redaction, checked=True, scan=scan))

@@ -106,8 +106,9 @@ class NameDetector:
             kind = "person" if ent.label_ in _MISLABELED and _looks_like_a_name(ent) else _LABELS.get(ent.label_)
             if kind is None or kind not in self._kinds:
                 continue
-            # Public geography is never personal, whatever the small model calls it ("Chad", "Mali": PERSON).
-            if any(ent.start_char < end and start < ent.end_char for start, end in public):
+            # Public geography is never personal, whatever the small model calls it ("Chad", "Mali": PERSON); a name
+            # with a capital in it ("Sofia Garcia") still is.
+            if any(start <= ent.start_char and ent.end_char <= end for start, end in public):
                 continue
             start = ent.start_char
             if kind == "person" and len(ent) > 1 and ent[0].lower_ in _LEADING:

@@ -89,11 +89,13 @@ class CloudClient:
     async def close(self) -> None:
         await self._channel.close()
 
-    def stream(self, request: GenerationRequest, timeout_s: float | None = None) -> grpc.aio.UnaryStreamCall:
-        """The raw response stream; `cancel()` on it (or its deadline) aborts the request in the cloud engine."""
-        return self._stub.Generate(
-            request_to_proto(request), timeout=timeout_s or self.timeout_s, metadata=self._metadata
-        )
+    def stream(
+        self, request: GenerationRequest, timeout_s: float | None = None, message: pb.GenerateRequest | None = None
+    ) -> grpc.aio.UnaryStreamCall:
+        """The raw response stream (of `message`, the request's proto, when given: bytes already audited);
+        `cancel()` on it (or its deadline) aborts the request in the cloud engine."""
+        message = message if message is not None else request_to_proto(request)
+        return self._stub.Generate(message, timeout=timeout_s or self.timeout_s, metadata=self._metadata)
 
     async def generate(self, request: GenerationRequest, timeout_s: float | None = None) -> GenerationResult:
         """Runs one request to completion. Raises grpc.aio.AioRpcError on failure."""

@@ -10,10 +10,11 @@ from dataclasses import replace
 
 import grpc
 
-from edge.core.protocols import UplinkDelta, UplinkDone, UplinkEvent, settle
+from edge.core.protocols import EgressAudit, UplinkDelta, UplinkDone, UplinkEvent, settle
 from edge.uplink.breaker import BreakerState, CircuitBreaker
 from edge.uplink.client import CloudClient, StreamAssembler
 from shared.types import GenerationRequest
+from shared.wire import request_to_proto
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +75,14 @@ class CloudUplink:
     def available(self) -> bool:
         return self.breaker.state != BreakerState.OPEN
 
-    async def stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
+    async def stream(
+        self, request: GenerationRequest, audit: EgressAudit | None = None
+    ) -> AsyncGenerator[UplinkEvent, None]:
         """One escalation. A cloud older than draft verification or fleet learning refuses the fields it does not
-        know (it names them): the request is sent again without those, and no later one carries them."""
+        know (it names them): the request is sent again without those, and no later one carries them. `audit`
+        records each message exactly as it is sent, before it is."""
         request = _without(request, self.verify_refused, self.fleet_refused)
-        async with aclosing(self._stream(request)) as events:
+        async with aclosing(self._stream(request, audit)) as events:
             async for event in events:
                 if isinstance(event, UplinkDone) and _refuses_fields(event):
                     detail = event.detail or ""
@@ -91,17 +95,22 @@ class CloudUplink:
                         log.warning(
                             "the cloud does not know some fields; escalating without them", extra={"detail": detail}
                         )
-                        async with aclosing(self._stream(older)) as again:
+                        async with aclosing(self._stream(older, audit)) as again:
                             async for retried in again:
                                 yield retried
                         return
                 yield event
 
-    async def _stream(self, request: GenerationRequest) -> AsyncGenerator[UplinkEvent, None]:
+    async def _stream(self, request: GenerationRequest, audit: EgressAudit | None) -> AsyncGenerator[UplinkEvent, None]:
         if not self.breaker.allow():
-            yield UplinkDone(None, "cloud_circuit_open", "recent cloud calls failed; not waiting on it")
+            yield UplinkDone(None, "cloud_circuit_open", "recent cloud calls failed; not waiting on it", sent=False)
             return
-        call = self.client.stream(request, self.deadline_s(request))
+        message = request_to_proto(request)
+        if audit is not None and not audit(request.request_id, message.SerializeToString()):
+            self.breaker.release_trial()
+            yield UplinkDone(None, "egress_log_failed", "the egress log is unwritable; nothing was sent", sent=False)
+            return
+        call = self.client.stream(request, self.deadline_s(request), message)
         assembler = StreamAssembler(time.perf_counter())
         settled = False
         try:

@@ -52,6 +52,7 @@ class PrivacyConfig(Section):
         return any(mode != "off" for mode in rules)
 
     def action(self, namespace: str, kind: Kind) -> Mode:
-        """What the app's policy does with `kind`: its type override, the daemon's, its mode, the daemon's."""
+        """What the app's policy does with `kind`: the app's own settings (its type's mode, then its mode) before
+        the daemon's (its type's mode, then its mode)."""
         app = self.namespaces.get(namespace, NamespacePrivacy())
-        return app.types.get(kind) or self.types.get(kind) or app.mode or self.mode
+        return app.types.get(kind) or app.mode or self.types.get(kind) or self.mode

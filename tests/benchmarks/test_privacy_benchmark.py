@@ -19,7 +19,7 @@ def test_privacy_benchmark(tmp_path, vllm_cloud):
     assert all(row["planted"] == 2 for row in data["detection"]["types"].values())
     link = data["link"]
     assert link["requests"] == 18 and link["structured_values_found"] == 0 and link["bytes_to_cloud"] > 0
-    assert link["kept_local"] <= link["by_app"]["notes"]
+    assert 1 <= link["kept_local"] <= link["by_app"]["notes"]
     quality = data["quality"]
     assert quality["tasks"] == 2 and quality["restored_exactly"] == quality["answers_with_placeholders"]
     latency = data["latency"]

@@ -41,6 +41,7 @@ PRIVATE = {
     "location": "Springfield",
     "notes_phone": "+1 212-555-0144",
     "outbox_email": "ivan.sokolov@example.org",
+    "draft_email": "lena.kowalski@example.com",
 }
 PLAIN_EMAIL = "plain.user@example.com"
 
@@ -191,27 +192,46 @@ def _frames(sent: bytes, size: int) -> list[bytes]:
     return found
 
 
-def test_the_egress_log_matches_what_crossed_the_link(daemon, proxy, data_dir):
-    records = egress(daemon, "mail")
-    assert records and all(set(r) == {"time", "request_id", "bytes", "redacted", "sha256"} for r in records)
-    sent = bytes(proxy.sent)
-    for record in records:
-        hashes = {hashlib.sha256(frame).hexdigest() for frame in _frames(sent, record["bytes"])}
-        assert record["sha256"] in hashes, record
-    assert any(r["redacted"] == ["email", "phone"] for r in records)
-    samples = {
+def _samples(daemon) -> dict:
+    text = httpx.get(f"{daemon.base_url}/metrics").text
+    return {
         (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(httpx.get(f"{daemon.base_url}/metrics").text)
-        for s in family.samples
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
     }
+
+
+def test_the_egress_log_matches_what_crossed_the_link(daemon, proxy, data_dir):
+    kept_before = _samples(daemon)[("tandem_privacy_kept_local_total", ())]
+    personal = ask(daemon, "mail", f"Shorten: ask {PRIVATE['email']} for the slides", {"route": "cloud"})
+    clean = ask(daemon, "mail", "Shorten: ask for the slides", {"route": "cloud"})
+    ask(daemon, "notes", f"Shorten: ask {PRIVATE['email']} for the slides", {"route": "cloud"})
+    records = {r["request_id"]: r for r in egress(daemon, "mail")}
+    assert all(set(r) == {"time", "request_id", "bytes", "redacted", "sha256"} for r in records.values())
+    sent = bytes(proxy.sent)
+    for reply, redacted in ((personal, ["email"]), (clean, [])):
+        record = records[reply["tandem"]["request_id"]]
+        assert record["redacted"] == redacted
+        hashes = {hashlib.sha256(frame).hexdigest() for frame in _frames(sent, record["bytes"])}
+        assert record["sha256"] in hashes, "the logged hash is that of a message on the wire"
+    samples = _samples(daemon)
     assert samples[("tandem_egress_requests_total", (("namespace", "mail"),))] == len(records)
-    emailed = sum("email" in r["redacted"] for r in records)
+    emailed = sum("email" in r["redacted"] for r in records.values())
     assert samples[("tandem_egress_redacted_total", (("namespace", "mail"), ("type", "email")))] == emailed
-    assert samples[("tandem_privacy_kept_local_total", ())] >= 4  # the kept requests of the tests before
+    assert samples[("tandem_privacy_kept_local_total", ())] == kept_before + 1
     db = sqlite3.connect(data_dir / "edge" / "ns" / "mail" / "egress.sqlite")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         db.execute("DELETE FROM egress")
     db.close()
+
+
+def test_an_escalated_draft_leaves_redacted(daemon, proxy):
+    """Escalated after the edge's draft (which repeats the address): the draft goes as placeholders too."""
+    question = f"Repeat exactly: my address is {PRIVATE['draft_email']}"
+    reply = ask(daemon, "mail", question, {"threshold": 1.0})
+    assert reply["tandem"]["served_by"] == "cloud" and reply["tandem"]["confidence"] is not None
+    assert reply["tandem"]["privacy"]["left_device"] and reply["tandem"]["privacy"]["redacted"] == ["email"]
+    assert PRIVATE["draft_email"].split("@")[0].encode() not in proxy.sent
 
 
 def test_outbox_keeps_redacted_questions_and_never_local_only_ones(daemon, proxy):

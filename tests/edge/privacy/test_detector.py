@@ -24,6 +24,7 @@ CASES = [
     ("secret", "aws key AKIAIOSFODNN7EXAMPLE leaked", "AKIAIOSFODNN7EXAMPLE"),
     ("secret", "token=Zx8Qv3Lm0Rt7Yp2Wn5Kb9Hc4Jd6 in my config", "Zx8Qv3Lm0Rt7Yp2Wn5Kb9Hc4Jd6"),
     ("person", "Tell Maria Garcia that the meeting moved.", "Maria Garcia"),
+    ("person", "Please tell Sofia Garcia that the meeting moved.", "Sofia Garcia"),  # Sofia is a capital too
     ("person", "Summarize: my colleague Jordan Mason will send it.", "Jordan Mason"),
     ("person", "Translate to French: Francesca Offredi called.", "Francesca Offredi"),
     ("location", "I live at 12 Oak Street in Springfield.", "Springfield"),
@@ -61,7 +62,7 @@ def test_a_structured_value_the_model_calls_a_name_stays_what_it_is(detector):
     assert [s.kind for s in detector.spans(text, ALL)] == ["ip"]
 
 
-def test_names_run_only_when_asked(detector):
+def test_only_the_types_asked_for_are_reported(detector):
     text = "Tell Maria Garcia to email jane.doe@example.com"
     assert {s.kind for s in detector.spans(text, frozenset({"email"}))} == {"email"}
     assert {s.kind for s in detector.spans(text, ALL)} == {"email", "person"}
