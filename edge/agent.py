@@ -150,14 +150,15 @@ class EdgeAgent:
         if edge.routing.enabled:
             source = LayeredOutcomes(self._calibration, outcomes) if name else outcomes
             router = KnnRoutePolicy(WithFleet(self.fleet_layer, source), edge.routing, edge.fleet.weight)
-        if self.fleet is not None:
-            self.fleet.add_app(name, outcomes, router)
+
         model = self._generator.model_name
         stored = functools.partial(outcomes.featured, model, len(FEATURES))
         estimator, rule = self._estimator, refitting(self._estimator, edge, stored)
         labels = OutcomeLabels(outcomes, router, rule, model) if edge.routing.agreement_labels else None
-        # Every request that leaves for this app is logged first (edge.privacy.egress).
+        # Every request that leaves for this app is logged first (edge.privacy.egress), its labels' uploads too.
         egress = self._closing(EgressLog(namespace_dir(self.config, name) / "egress.sqlite", self.storage))
+        if self.fleet is not None:
+            self.fleet.add_app(name, outcomes, router, egress.audit)
         stages = CascadeParts(
             generator=self._generator,
             estimator=rule or estimator,

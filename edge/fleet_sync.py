@@ -19,7 +19,7 @@ from pathlib import Path
 
 import grpc
 
-from edge.core.protocols import AUDIT, FEEDBACK, Embedder
+from edge.core.protocols import AUDIT, FEEDBACK, EgressAudit, Embedder
 from edge.routing.fleet_layer import FleetLayer
 from edge.routing.outcome_store import OutcomeStore
 from edge.routing.policy import KnnRoutePolicy
@@ -57,7 +57,7 @@ class FleetSync:
         self.config = config
         self.embedder = embedder
         self.state_path = state_path
-        self.apps: dict[str, tuple[OutcomeStore, KnnRoutePolicy | None]] = {}
+        self.apps: dict[str, tuple[OutcomeStore, KnnRoutePolicy | None, EgressAudit | None]] = {}
         self.status = FleetStatus()
         self._state = json.loads(state_path.read_text()) if state_path.is_file() else {}
         if "device" not in self._state:  # one id for the device's lifetime, saved before it is first used
@@ -71,8 +71,11 @@ class FleetSync:
     def device(self) -> str:
         return self._state["device"]
 
-    def add_app(self, name: str, store: OutcomeStore, router: KnnRoutePolicy | None) -> None:
-        self.apps[name] = (store, router)
+    def add_app(
+        self, name: str, store: OutcomeStore, router: KnnRoutePolicy | None, audit: EgressAudit | None = None
+    ) -> None:
+        """`audit` records each upload of the app's labels before it leaves (its egress log)."""
+        self.apps[name] = (store, router, audit)
 
     async def run(self) -> None:
         while True:
@@ -82,8 +85,8 @@ class FleetSync:
     async def sync_once(self) -> FleetStatus:
         try:
             if self.config.share != "off":
-                for name, (store, _) in self.apps.items():
-                    await self._upload(name, store)
+                for name, (store, _, audit) in self.apps.items():
+                    await self._upload(name, store, audit)
             if self.config.public_key:
                 await self._fetch()
             self.status.error = ""
@@ -96,7 +99,7 @@ class FleetSync:
         self.status.synced_at = time.time()
         return self.status
 
-    async def _upload(self, name: str, store: OutcomeStore) -> None:
+    async def _upload(self, name: str, store: OutcomeStore, audit: EgressAudit | None) -> None:
         cursors = self._state.setdefault("uploaded", {})
         while labels := await asyncio.to_thread(
             store.labels_after, cursors.get(name, 0), UPLOADED_SOURCES, self.config.upload_batch
@@ -116,6 +119,8 @@ class FleetSync:
                 if label.cloud_correct is not None:
                     sent.cloud_correct = float(label.cloud_correct)
                 batch.labels.append(sent)
+            if audit is not None and not audit(f"fleet-labels:{name}:{labels[-1].id}", batch.SerializeToString()):
+                raise OSError("the egress log is unwritable; labels are not uploaded")
             ack = await self.client.upload_labels(batch)
             cursors[name] = labels[-1].id  # acknowledged (kept or not, per the tenant's consent): not sent again
             self.status.uploaded += ack.accepted
@@ -143,7 +148,7 @@ class FleetSync:
             log.warning("fleet router refused; keeping the one held", extra={"reason": self.status.refused})
             return
         self.layer.swap(manifest, rows)
-        for _, router in self.apps.values():
+        for _, router, _ in self.apps.values():
             if router is not None:
                 await asyncio.to_thread(router.refresh)
         self.status.version, self.status.rows, self.status.refused = manifest.version, manifest.rows, ""

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import openai
@@ -91,6 +92,26 @@ def run(backend: str, tmp: Path) -> None:
             if escalated:
                 print("Asking an escalated question again:")
                 ask(client, escalated[0])
+            personal(client, daemon.base_url, app_token)
+
+
+PERSONAL = "Rewrite politely: tell Olga Petrova to send the slides to olga.petrova@example.net by Friday."
+
+
+def personal(client: openai.OpenAI, base_url: str, token: str) -> None:
+    """A request with personal data, sent to the cloud: it leaves redacted, and the answer has the values back."""
+    print("A request with personal data (privacy mode redact, the default), sent to the cloud:")
+    reply = client.chat.completions.create(
+        model="tandem", messages=[{"role": "user", "content": PERSONAL}], extra_body={"tandem": {"route": "cloud"}}
+    )
+    privacy = (reply.model_extra or {})["tandem"]["privacy"]
+    print(f"Q: {PERSONAL}\nA: {reply.choices[0].message.content}\n   [privacy={privacy}]")
+    rows = json.loads(
+        urllib.request.urlopen(
+            urllib.request.Request(f"{base_url}/v1/tandem/egress", headers={"authorization": f"Bearer {token}"})
+        ).read()
+    )["data"]
+    print(f"   egress log: {rows[-1]}\n")
 
 
 if __name__ == "__main__":
