@@ -43,6 +43,8 @@ TOKENS = {"mail": "mail-token-0123456789", "notes": "notes-token-0123456789", "p
 CONFIG = """
 [daemon]
 api_keys = {{ {keys} }}
+[daemon.privacy]
+names = "redact"
 [daemon.privacy.namespaces.notes]
 mode = "local_only"
 [daemon.privacy.namespaces.plain]
@@ -82,7 +84,7 @@ def _query(sample: Sample) -> Query:
 
 
 async def detection(personal: list[Sample], clean: list[Sample]) -> dict:
-    gate = PrivacyGate(PrivacyConfig(), "", PersonalDataDetector(frozenset(KINDS)))
+    gate = PrivacyGate(PrivacyConfig(names="redact"), "", PersonalDataDetector(frozenset(KINDS)))
     found: dict[str, list[tuple[Sample, tuple[str, ...]]]] = {}
     for sample in personal + clean:
         checked = await gate.scan(_query(sample))
@@ -213,8 +215,8 @@ async def added_latency(personal: list[Sample], n: int, chars: int = 500) -> dic
     prompts = [f"{i} " + long_prompt(personal, chars, rng) for i in range(n)]
     out = {}
     for label, config in (
-        ("all types", PrivacyConfig()),
-        ("without names", PrivacyConfig(types={"person": "off", "location": "off"})),
+        ("all types", PrivacyConfig(names="redact")),
+        ("without names", PrivacyConfig()),
     ):
         gate = PrivacyGate(config, "", PersonalDataDetector(frozenset(KINDS)))
         await gate.scan(Query("warm up: Maria Garcia, jane@example.com"))

@@ -205,7 +205,7 @@ class EdgeAgent:
 
     async def __aenter__(self) -> EdgeAgent:
         self._experts.warm()
-        if self.config.daemon.privacy.may_act:  # the NER model loads now, not on the first request
+        if self.config.daemon.privacy.acts_on_names(self._namespaces):  # the NER model loads now, not on a request
             await asyncio.to_thread(self._detector.warm)
         return self
 

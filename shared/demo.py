@@ -100,7 +100,7 @@ PERSONAL = "Rewrite politely: tell Olga Petrova to send the slides to olga.petro
 
 def personal(client: openai.OpenAI, base_url: str, token: str) -> None:
     """A request with personal data, sent to the cloud: it leaves redacted, and the answer has the values back."""
-    print("A request with personal data (privacy mode redact, the default), sent to the cloud:")
+    print("A request with personal data (privacy mode redact, the default; names are left as they are) to the cloud:")
     reply = client.chat.completions.create(
         model="tandem", messages=[{"role": "user", "content": PERSONAL}], extra_body={"tandem": {"route": "cloud"}}
     )

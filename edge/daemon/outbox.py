@@ -19,7 +19,7 @@ from typing import Protocol
 
 from edge.core.protocols import UplinkDone
 from edge.core.query import Query, QueryStyle
-from edge.core.redaction import KEPT_LOCAL
+from edge.core.redaction import KEPT_LOCAL, NO_PERSONAL_DATA
 from edge.sqlite_db import StorageReport, open_db
 from shared.types import ChatMessage
 
@@ -55,7 +55,8 @@ class Reconciled:
 
 
 def query_to_json(query: Query) -> str:
-    data = asdict(query.redacted())  # personal data stays placeholders: the mapping never outlives the request
+    # Personal data stays placeholders: the mapping never outlives the request (nor is it copied here).
+    data = asdict(replace(query.redacted(), privacy=NO_PERSONAL_DATA))
     data.pop("policy")  # a re-ask always goes to the cloud
     data.pop("privacy")
     return json.dumps(data)

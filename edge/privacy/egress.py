@@ -2,8 +2,9 @@
 
 A row holds the time, the request id, the bytes of the request message, the entity types whose placeholders
 it carried and the SHA-256 of those exact bytes, never the text itself. The uplink writes the row for each
-message it sends (a resend to an older cloud is a second row), once it is about to send it; when the row cannot
-be written the message does not leave (the answer degrades to the edge).
+message it sends (a resend to an older cloud is a second row), once it is about to send it. A full disk holds
+rows in memory until the next write succeeds (the device keeps answering, /healthz reports the fault); only when
+that backlog is full does a message stay on the device (the answer degrades to the edge).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ BEGIN SELECT RAISE(ABORT, 'the egress log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS egress_no_delete BEFORE DELETE ON egress
 BEGIN SELECT RAISE(ABORT, 'the egress log is append-only'); END;
 """
+MAX_WAITING = 10_000
 _PLACEHOLDER = re.compile(rb"<([A-Z]+)_\d+>")
 _KIND_OF_TAG = {tag.encode(): kind for kind, tag in TAGS.items()}
 
@@ -74,6 +76,7 @@ class EgressLog:
         self._storage = storage or StorageReport()
         self._db = open_db(path, _SCHEMA, "FULL", self._storage)
         self._totals = EgressTotals()
+        self._waiting: list[EgressRecord] = []  # rows a full disk refused, written before the next one
         requests, sent = self._db.execute("SELECT COUNT(*), COALESCE(SUM(bytes), 0) FROM egress").fetchone()
         self._totals.requests, self._totals.bytes = requests, sent
         for kinds, n in self._db.execute("SELECT redacted, COUNT(*) FROM egress WHERE redacted != '' GROUP BY 1"):
@@ -85,24 +88,35 @@ class EgressLog:
             return replace(self._totals, redacted=dict(self._totals.redacted))
 
     def append(self, record: EgressRecord) -> None:
+        """Writes `record` after any row a full disk held back; raises when the disk still refuses (the rows wait
+        in memory, in order, for the next write)."""
         with self._lock:
-            self._db.execute(
-                "INSERT INTO egress (time, request_id, bytes, redacted, sha256) VALUES (?, ?, ?, ?, ?)",
-                (record.time, record.request_id, record.bytes, ",".join(record.redacted), record.sha256),
-            )
-            self._totals.requests += 1
-            self._totals.bytes += record.bytes
-            for kind in record.redacted:
-                self._totals.redacted[kind] = self._totals.redacted.get(kind, 0) + 1
+            self._waiting.append(record)
+            while self._waiting:
+                r = self._waiting[0]
+                self._db.execute(
+                    "INSERT INTO egress (time, request_id, bytes, redacted, sha256) VALUES (?, ?, ?, ?, ?)",
+                    (r.time, r.request_id, r.bytes, ",".join(r.redacted), r.sha256),
+                )
+                self._waiting.pop(0)
+                self._totals.requests += 1
+                self._totals.bytes += r.bytes
+                for kind in r.redacted:
+                    self._totals.redacted[kind] = self._totals.redacted.get(kind, 0) + 1
 
     def audit(self, request_id: str, payload: bytes) -> bool:
-        """Records a message about to leave (on the caller's thread: nothing can cancel it half-way); False when
-        it cannot be recorded, and then it must not leave."""
+        """Records a message about to leave (on the caller's thread: nothing can cancel it half-way). A full disk
+        keeps the device answering, as everywhere else: the row waits in memory (up to MAX_WAITING rows, then
+        nothing leaves) and /healthz reports the storage fault."""
         try:
             self.append(egress_record(request_id, payload))
         except (sqlite3.Error, OSError) as exc:
             self._storage.failed("egress", exc)
-            log.error("egress log unwritable: the request stays on the device", extra={"error": str(exc)})
+            with self._lock:
+                if len(self._waiting) <= MAX_WAITING:
+                    return True
+                self._waiting.pop()
+            log.error("egress log unwritable and its backlog full: the request stays on the device")
             return False
         return True
 

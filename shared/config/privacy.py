@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -10,7 +11,7 @@ from shared.config.base import Section, check_namespace
 
 Mode = Literal["off", "redact", "local_only"]
 Kind = Literal["email", "phone", "card", "iban", "ip", "ssn", "crypto", "secret", "person", "location"]
-MODE_ORDER: tuple[Mode, ...] = ("off", "redact", "local_only")
+NAMES: tuple[Kind, ...] = ("person", "location")
 
 
 class NamespacePrivacy(Section):
@@ -28,6 +29,12 @@ class PrivacyConfig(Section):
         description="off: requests leave as they are; redact: personal data leaves as typed placeholders, restored "
         "in the answer on the device; local_only: a request with personal data is answered on the device only.",
     )
+    names: Mode | None = Field(
+        "off",
+        description="Mode for person names and places (the NER model) where no per-type or app setting says "
+        "otherwise; unset: `mode`. Off by default: questions about public figures and places are everyday traffic "
+        "the cloud must see, and the NER check costs milliseconds per request.",
+    )
     types: dict[Kind, Mode] = Field(
         default_factory=dict,
         description='Per-type modes over `mode` (e.g. {secret = "local_only", location = "off"}); types: '
@@ -44,15 +51,13 @@ class PrivacyConfig(Section):
             check_namespace(name)
         return v
 
-    @property
-    def may_act(self) -> bool:
-        """Some app's policy acts on some type (requests may still tighten an "off" policy)."""
-        rules = [self.mode, *self.types.values()]
-        rules += [mode for app in self.namespaces.values() for mode in (app.mode, *app.types.values()) if mode]
-        return any(mode != "off" for mode in rules)
+    def acts_on_names(self, namespaces: Iterable[str]) -> bool:
+        """Some app's policy acts on names or places: the NER model then loads at start, not on a first request."""
+        return any(self.action(ns, kind) != "off" for ns in namespaces for kind in NAMES)
 
     def action(self, namespace: str, kind: Kind) -> Mode:
         """What the app's policy does with `kind`: the app's own settings (its type's mode, then its mode) before
-        the daemon's (its type's mode, then its mode)."""
+        the daemon's (its type's mode, then `names` for names and places, then its mode)."""
         app = self.namespaces.get(namespace, NamespacePrivacy())
-        return app.types.get(kind) or app.mode or self.types.get(kind) or self.mode
+        names = self.names if kind in NAMES else None
+        return app.types.get(kind) or app.mode or self.types.get(kind) or names or self.mode

@@ -1,6 +1,7 @@
 """Privacy through the real daemon and the real cloud, with every byte the edge sends to the cloud captured.
 
-Three apps: "mail" redacts (the default), "notes" keeps personal data local, "plain" has privacy off.
+Three apps: "mail" redacts (the default mode; names and places too, which are off by default), "notes" keeps
+personal data local, "plain" has privacy off.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ TOKENS = {"mail": "mail-token-0123456789", "notes": "notes-token-0123456789", "p
 CONFIG = f"""
 [daemon]
 api_keys = {{ "{TOKENS["mail"]}" = "mail", "{TOKENS["notes"]}" = "notes", "{TOKENS["plain"]}" = "plain" }}
+[daemon.privacy]
+names = "redact"
 [daemon.privacy.namespaces.notes]
 mode = "local_only"
 [daemon.privacy.namespaces.plain]

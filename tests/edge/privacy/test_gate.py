@@ -55,3 +55,12 @@ async def test_stop_strings_and_the_draft_leave_redacted(detector):
     sent = f"{request.question} {request.sampling.stop} {request.edge_context.draft_answer}".lower()
     assert "petrova" not in sent and "sokolov" not in sent and "<email_2>" in sent
     assert query.privacy.redaction.restore("<EMAIL_2>") == "ivan.sokolov@example.org"
+
+
+async def test_names_and_places_are_off_unless_asked_for(detector):
+    text = "Tell Maria Garcia the flight to Springfield moved"
+    default = await PrivacyGate(PrivacyConfig(), "", detector).scan(Query(text))
+    assert not default.privacy.found
+    named = await PrivacyGate(PrivacyConfig(names="redact"), "", detector).scan(Query(text))
+    assert named.privacy.kinds == ("location", "person")
+    assert not PrivacyConfig().acts_on_names([""]) and PrivacyConfig(names="local_only").acts_on_names([""])
