@@ -40,16 +40,18 @@ from shared.launchers import DaemonProcess
 from shared.types import ChatMessage
 
 TOKENS = {"mail": "mail-token-0123456789", "notes": "notes-token-0123456789", "plain": "plain-token-0123456789"}
-CONFIG = """
-[daemon]
-api_keys = {{ {keys} }}
-[daemon.privacy]
-names = "redact"
-[daemon.privacy.namespaces.notes]
-mode = "local_only"
-[daemon.privacy.namespaces.plain]
-mode = "off"
-"""
+
+
+def three_apps_config() -> str:
+    """The daemon's TOML for three apps (the tests of privacy use it too): mail redacts (names and places too),
+    notes keeps personal data on the device, plain has privacy off."""
+    keys = ", ".join(f'"{token}" = "{app}"' for app, token in TOKENS.items())
+    return (
+        f'[daemon]\napi_keys = {{ {keys} }}\n[daemon.privacy]\nnames = "redact"\n'
+        '[daemon.privacy.namespaces.notes]\nmode = "local_only"\n[daemon.privacy.namespaces.plain]\nmode = "off"\n'
+    )
+
+
 TASKS = [
     "Rewrite politely: tell {person} to send the report to {email} by Friday.",
     "Summarize in one sentence: {person} called from {phone} about the invoice and wants an answer today.",
@@ -202,8 +204,7 @@ def _daemon(cloud: str, cloud_flags: list[str], threads: int) -> Iterator[Daemon
     """Three apps (mail redacts, notes keeps personal data local, plain is off) in front of `cloud`."""
     with tempfile.TemporaryDirectory(prefix="tandem-privacy-") as tmp:
         data_dir = Path(tmp)
-        keys = ", ".join(f'"{token}" = "{app}"' for app, token in TOKENS.items())
-        (data_dir / "tandem.toml").write_text(CONFIG.format(keys=keys))
+        (data_dir / "tandem.toml").write_text(three_apps_config())
         flags = [*cloud_flags, "--config", str(data_dir / "tandem.toml"), "--threads", str(threads)]
         flags[flags.index("--cloud-address") + 1] = cloud
         with DaemonProcess(flags, data_dir=str(data_dir)) as daemon:

@@ -16,21 +16,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.fault_proxy import FaultProxy
+from benchmarks.privacy import TOKENS, three_apps_config
 from shared.launchers import DaemonProcess
 from tests.settings import API_KEY
 from tests.waiting import eventually_sync
 
-TOKENS = {"mail": "mail-token-0123456789", "notes": "notes-token-0123456789", "plain": "plain-token-0123456789"}
-CONFIG = f"""
-[daemon]
-api_keys = {{ "{TOKENS["mail"]}" = "mail", "{TOKENS["notes"]}" = "notes", "{TOKENS["plain"]}" = "plain" }}
-[daemon.privacy]
-names = "redact"
-[daemon.privacy.namespaces.notes]
-mode = "local_only"
-[daemon.privacy.namespaces.plain]
-mode = "off"
-"""
 # Values that must never reach the cloud or the disk (the "plain" app's own values are allowed to).
 PRIVATE = {
     "email": "olga.petrova@example.net",
@@ -63,7 +53,7 @@ def data_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def daemon(proxy, data_dir):
-    (data_dir / "tandem.toml").write_text(CONFIG)
+    (data_dir / "tandem.toml").write_text(three_apps_config())
     flags = [
         *("--config", str(data_dir / "tandem.toml"), "--cloud-address", proxy.address, "--cloud-api-key", API_KEY),
         *("--threads", "2", "--outbox-interval-s", "0.3", "--cloud-breaker-reset-s", "0.5", "--cloud-timeout-s", "20"),
